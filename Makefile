@@ -1,0 +1,52 @@
+# Every target creates the virtual environment (and node_modules) on first use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= dev
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# aws-cdk-lib's built-in template validation costs ~2.5 s per synth; cfn-lint checks every
+# template in the tests instead. cdk-nag runs regardless.
+export CDK_VALIDATION := false
+
+.PHONY: synth test lint bench clean deps
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+## synth: synthesize every reference stack for STAGE (default dev) into cdk.out; fails on any cdk-nag finding
+synth: deps
+	npx cdk synth --quiet -c stage=$(STAGE)
+	@echo "synthesized stage $(STAGE) into cdk.out: $$(ls cdk.out/*.template.json | wc -l) stacks, no cdk-nag findings"
+
+## test: the whole test suite (assertions, snapshots, cdk-nag, cfn-lint, handlers on moto)
+test: deps
+	$(PY) -m pytest
+
+## lint: ruff, and mypy strict on the library and the stacks
+lint: deps
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check constructs stacks app.py
+	$(PY) -m mypy constructs/serverless_patterns stacks app.py
+
+## bench: medians of 5 runs: whole-app synth, a one-queue app (the jsii floor), and `make test`
+bench: deps
+	$(PY) tests/bench/bench.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .bench
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -not -path './node_modules/*' -exec rm -rf {} +
+
+## distclean: clean, and remove the venv and node_modules too
+distclean: clean
+	rm -rf $(VENV) node_modules

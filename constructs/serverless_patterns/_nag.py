@@ -1,0 +1,16 @@
+"""Acknowledging cdk-nag findings next to the resource they concern, always with a reason."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Validations
+from constructs import IConstruct
+
+
+def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    """Acknowledge cdk-nag rule ``rule_id`` (e.g. ``AwsSolutions-SQS3``) on ``construct`` and below.
+
+    The reason is part of the synthesized output, so say *why* the finding does not apply.
+    """
+    if not reason.strip():
+        raise ValueError(f"an acknowledgment of {rule_id} needs a reason")
+    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

@@ -1,0 +1,110 @@
+"""The hardened Lambda basics every function in this library shares, in one place.
+
+``ServerlessFunction`` and the built-in smoke-test hook both build their Lambda function here, so
+runtime, architecture, logging, tracing, the Powertools layer and the IAM role are decided once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from serverless_patterns._nag import acknowledge
+
+#: The newest Python runtime that both aws-cdk-lib 2.275 and the public Powertools layer offer.
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: Powertools for AWS Lambda (Python) release inside the layer below; requirements-dev.txt pins the
+#: same release, so the handler tests run the code Lambda runs.
+POWERTOOLS_VERSION = "3.31.1"
+#: Layer version number that AWS published for POWERTOOLS_VERSION (python3.14, arm64).
+POWERTOOLS_LAYER_VERSION = 36
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+#: Files that never belong in a Lambda asset.
+ASSET_EXCLUDES = ["__pycache__", "*.pyc", "tests", ".pytest_cache", "*.md"]
+
+
+def powertools_layer_arn() -> str:
+    """The public Powertools layer ARN, built from the deploying stack's partition and region."""
+    return (
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}"
+    )
+
+
+@dataclass(frozen=True)
+class HardenedFunction:
+    """The parts ``create_hardened_function`` builds: the function, its own role and log group."""
+
+    function: lambda_.Function
+    role: iam.Role
+    log_group: logs.LogGroup
+
+
+def create_hardened_function(
+    scope: Construct,
+    *,
+    code_path: Path,
+    handler: str,
+    description: str | None,
+    service_name: str,
+    memory_size: int,
+    timeout: Duration,
+    environment: Mapping[str, str],
+    log_retention: logs.RetentionDays,
+    removal_policy: RemovalPolicy,
+    reserved_concurrency: int | None = None,
+) -> HardenedFunction:
+    """Build a Lambda function with its own least-privilege role inside ``scope``.
+
+    The role starts with exactly two grants: write to the function's own log group, and X-Ray
+    segment upload (added by CDK for active tracing). No AWS managed policy is attached.
+    """
+    log_group = logs.LogGroup(
+        scope,
+        "LogGroup",
+        retention=log_retention,
+        removal_policy=removal_policy,
+    )
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Execution role of {service_name} (least privilege, own log group only)",
+    )
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        "Function",
+        code=lambda_.Code.from_asset(str(code_path), exclude=ASSET_EXCLUDES),
+        handler=handler,
+        runtime=PYTHON_RUNTIME,
+        architecture=lambda_.Architecture.ARM_64,
+        description=description,
+        memory_size=memory_size,
+        timeout=timeout,
+        role=role,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        tracing=lambda_.Tracing.ACTIVE,
+        layers=[
+            lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", powertools_layer_arn())
+        ],
+        environment={"POWERTOOLS_SERVICE_NAME": service_name, **environment},
+        reserved_concurrent_executions=reserved_concurrency,
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords accept no resource narrower than '*'.",
+    )
+    return HardenedFunction(function=function, role=role, log_group=log_group)

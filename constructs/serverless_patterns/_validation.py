@@ -1,0 +1,59 @@
+"""Small checks that turn a bad construct argument into a clear ``ValueError`` at synth time.
+
+Every message names the argument, the value it got and what is allowed, so the user can fix it
+without reading CloudFormation errors. Unresolved CDK tokens (values only known at deploy time)
+pass through unchecked: we cannot know them yet, and CloudFormation will check them.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Token
+
+
+def is_token(value: object) -> bool:
+    """True when ``value`` is an unresolved CDK token (a number, string or Duration)."""
+    if isinstance(value, Duration):
+        return bool(value.is_unresolved())
+    return bool(Token.is_unresolved(value))
+
+
+def check_int_range(name: str, value: float | None, low: float, high: float, unit: str = "") -> None:
+    """Raise unless ``low <= value <= high``; ``None`` and tokens are left alone."""
+    if value is None or is_token(value):
+        return
+    suffix = f" {unit}" if unit else ""
+    if value != int(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in {low:g}..{high:g}{suffix}, got {value!r}")
+
+
+def check_duration_seconds(
+    name: str, value: Duration | None, low_seconds: float, high_seconds: float | None = None
+) -> None:
+    """Raise unless ``value`` lies in ``low_seconds..high_seconds`` (no upper bound when None)."""
+    if value is None or is_token(value):
+        return
+    seconds = value.to_seconds()
+    if seconds < low_seconds or (high_seconds is not None and seconds > high_seconds):
+        upper = f"{high_seconds:g}" if high_seconds is not None else ""
+        raise ValueError(
+            f"{name} must be {low_seconds:g}..{upper} seconds, got {seconds:g} seconds"
+            if upper
+            else f"{name} must be at least {low_seconds:g} seconds, got {seconds:g} seconds"
+        )
+
+
+def check_whole_minutes(name: str, value: Duration) -> None:
+    """Raise unless ``value`` is at least one minute and a whole number of minutes."""
+    if is_token(value):
+        return
+    seconds = value.to_seconds()
+    if seconds < 60 or seconds % 60:
+        raise ValueError(f"{name} must be a whole number of minutes, at least 1 minute, got {seconds:g} seconds")
+
+
+def check_open_interval(name: str, value: float | None, low: float, high: float) -> None:
+    """Raise unless ``low < value < high`` (both ends excluded)."""
+    if value is None or is_token(value):
+        return
+    if not low < value < high:
+        raise ValueError(f"{name} must be strictly between {low:g} and {high:g}, got {value!r}")

@@ -1,0 +1,178 @@
+"""Traffic shifting for a function's ``live`` alias: the ``Deployment`` value object and its hooks.
+
+``Deployment`` says *how* a new version takes over (all at once, canary, linear) and which hooks
+run before and after traffic moves. ``ServerlessFunction`` realizes it as a CodeDeploy
+``LambdaDeploymentGroup`` on its alias, rolled back automatically when an alarm fires.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from serverless_patterns._nag import acknowledge
+from serverless_patterns._runtime import create_hardened_function
+from serverless_patterns._validation import check_int_range, check_whole_minutes
+
+
+@dataclass(frozen=True)
+class SmokeTest:
+    """A pre- or post-traffic hook built for you: invoke the new version with ``event`` and check it.
+
+    The hook (code in ``lambda_src/pre_traffic_hook``) invokes the exact version being deployed,
+    fails the deployment when the function raises, and, when ``expected_status_code`` is set, when
+    the response's ``statusCode`` differs (for API Gateway proxy handlers). It then reports
+    ``Succeeded`` or ``Failed`` to CodeDeploy, which rolls back on failure.
+
+    Args:
+        event: the JSON event the new version is invoked with. Keep it free of side effects, or
+            make its side effects harmless (it runs against the real stage's resources).
+        expected_status_code: the ``statusCode`` the response must carry (100..599), or ``None`` to
+            accept any response that is not a function error.
+    """
+
+    event: Mapping[str, Any] = field(default_factory=dict)
+    expected_status_code: int | None = None
+
+    def __post_init__(self) -> None:
+        check_int_range("SmokeTest.expected_status_code", self.expected_status_code, 100, 599)
+        try:
+            json.dumps(self.event)
+        except TypeError as error:
+            raise ValueError(f"SmokeTest.event must be JSON-serializable, got {self.event!r}") from error
+
+
+#: A hook is either your own Lambda function or a ``SmokeTest`` that the library builds.
+Hook = lambda_.IFunction | SmokeTest
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How a new function version takes over the ``live`` alias. Build one with a factory method.
+
+    Each factory takes optional ``pre_traffic_hook`` / ``post_traffic_hook``: a Lambda function of
+    yours (it must report to CodeDeploy itself) or a ``SmokeTest`` the library turns into a hook.
+    """
+
+    kind: str
+    percent: int = 100
+    interval: Duration | None = None
+    pre_traffic_hook: Hook | None = None
+    post_traffic_hook: Hook | None = None
+
+    @staticmethod
+    def all_at_once(*, pre_traffic_hook: Hook | None = None, post_traffic_hook: Hook | None = None) -> Deployment:
+        """Shift all traffic at once (still with hooks and alarm-based rollback)."""
+        return Deployment("all_at_once", pre_traffic_hook=pre_traffic_hook, post_traffic_hook=post_traffic_hook)
+
+    @staticmethod
+    def canary(
+        percent: int,
+        interval: Duration,
+        *,
+        pre_traffic_hook: Hook | None = None,
+        post_traffic_hook: Hook | None = None,
+    ) -> Deployment:
+        """Send ``percent`` (1..99) of traffic to the new version for ``interval`` (whole minutes, >= 1),
+        then the rest, unless a rollback alarm fires first."""
+        check_int_range("Deployment.canary percent", percent, 1, 99, "%")
+        check_whole_minutes("Deployment.canary interval", interval)
+        return Deployment("canary", percent, interval, pre_traffic_hook, post_traffic_hook)
+
+    @staticmethod
+    def linear(
+        percent: int,
+        interval: Duration,
+        *,
+        pre_traffic_hook: Hook | None = None,
+        post_traffic_hook: Hook | None = None,
+    ) -> Deployment:
+        """Add ``percent`` (1..99) of traffic every ``interval`` (whole minutes, >= 1) until all of it
+        reaches the new version, unless a rollback alarm fires first."""
+        check_int_range("Deployment.linear percent", percent, 1, 99, "%")
+        check_whole_minutes("Deployment.linear interval", interval)
+        return Deployment("linear", percent, interval, pre_traffic_hook, post_traffic_hook)
+
+    def deployment_config(self, scope: Construct, id: str) -> codedeploy.ILambdaDeploymentConfig:
+        """The CodeDeploy configuration: a predefined one where it exists, else a custom one."""
+        if self.kind == "all_at_once":
+            return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+        assert self.interval is not None
+        routing: codedeploy.TrafficRouting
+        if self.kind == "canary":
+            routing = codedeploy.TrafficRouting.time_based_canary(interval=self.interval, percentage=self.percent)
+        else:
+            routing = codedeploy.TrafficRouting.time_based_linear(interval=self.interval, percentage=self.percent)
+        return codedeploy.LambdaDeploymentConfig(scope, id, traffic_routing=routing)
+
+
+def _hook_code_path() -> Path:
+    """Folder of the built-in hook's Lambda code (``lambda_src/pre_traffic_hook``, shipped in the package)."""
+    import serverless_patterns.pre_traffic_hook as hook_package
+
+    return Path(hook_package.__file__).parent
+
+
+class SmokeTestHook(Construct):
+    """A CodeDeploy lifecycle hook that smoke-tests one function version.
+
+    Its role may invoke only ``target_version`` and report only to the deployment group that
+    ``ServerlessFunction`` wires it into (CDK adds that grant when the hook is attached).
+
+    Args:
+        target_version: the version under deployment (``function.current_version``).
+        smoke_test: the event to send and the response to expect.
+        log_retention: how long the hook's own logs are kept.
+        removal_policy: what happens to the hook's log group when the stack is deleted.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        target_version: lambda_.IVersion,
+        smoke_test: SmokeTest,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, id)
+        environment = {
+            "TARGET_FUNCTION_ARN": target_version.function_arn,
+            "SMOKE_EVENT": json.dumps(smoke_test.event, separators=(",", ":"), sort_keys=True),
+        }
+        if smoke_test.expected_status_code is not None:
+            environment["EXPECTED_STATUS_CODE"] = str(smoke_test.expected_status_code)
+        built = create_hardened_function(
+            self,
+            code_path=_hook_code_path(),
+            handler="handler.handler",
+            description="CodeDeploy lifecycle hook: smoke-tests the new version before it takes traffic",
+            service_name="smoke-test-hook",
+            memory_size=256,
+            timeout=Duration.seconds(60),
+            environment=environment,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.function: lambda_.Function = built.function
+        """The hook function CodeDeploy invokes."""
+        acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            "CodeDeploy waits for this hook's status report and fails the deployment when none arrives; a "
+            "dead-letter queue would keep the event but could not unblock or roll back the deployment.",
+        )
+        built.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[target_version.function_arn])
+        )

@@ -1,0 +1,1 @@
+"""Reference architectures built from serverless_patterns, and their per-stage configuration."""
