@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from stacks.reference_app import add_reference_stacks
 
 
-def main() -> None:
-    app = App()
+def build_app(**app_options: Any) -> App:
+    """The App with every reference stack for its ``stage`` context (default dev) and cdk-nag on all of it.
+
+    Any unacknowledged AwsSolutions or Serverless finding makes ``app.synth()`` fail (after the
+    templates are written), so ``cdk synth`` and ``cdk deploy`` stop before CloudFormation.
+    """
+    app = App(**app_options)
     add_reference_stacks(app, str(app.node.try_get_context("stage") or "dev"))
-    # Any unacknowledged finding makes synth fail (after writing the templates).
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    app.synth()
+    return app
 
 
 if __name__ == "__main__":
-    main()
+    build_app().synth()

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
-from constructs import Construct
-
 from serverless_patterns import ServerlessFunction, SmokeTest
+
+from constructs import Construct
 from stacks.stage_config import StageConfig
 
 LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
@@ -42,8 +42,6 @@ class VisitCounterStack(Stack):
             removal_policy=config.removal_policy,
             provisioned_concurrency=config.provisioned_concurrency,
             reserved_concurrency=20 if config.provisioned_concurrency else None,
-            deployment=config.deployment(
-                SmokeTest(event={"page": "smoke-test"}, expected_status_code=200)
-            ),
+            deployment=config.deployment(SmokeTest(event={"page": "smoke-test"}, expected_status_code=200)),
         )
         self.table.grant(self.counter.function, "dynamodb:UpdateItem")

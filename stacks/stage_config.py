@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
-
 from serverless_patterns import Deployment, ProvisionedConcurrency, SmokeTest
 
 

@@ -14,8 +14,8 @@ from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
 
+from constructs import Construct
 from serverless_patterns._nag import acknowledge
 
 #: The newest Python runtime that both aws-cdk-lib 2.275 and the public Powertools layer offer.
@@ -99,12 +99,17 @@ def create_hardened_function(
         layers=[
             lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", powertools_layer_arn())
         ],
-        environment={"POWERTOOLS_SERVICE_NAME": service_name, **environment},
+        environment={
+            "POWERTOOLS_SERVICE_NAME": service_name,
+            "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
+            **environment,
+        },
         reserved_concurrent_executions=reserved_concurrency,
     )
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",
-        "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords accept no resource narrower than '*'.",
+        "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords accept no resource "
+        "narrower than '*'.",
     )
     return HardenedFunction(function=function, role=role, log_group=log_group)

@@ -48,7 +48,9 @@ def check_whole_minutes(name: str, value: Duration) -> None:
         return
     seconds = value.to_seconds()
     if seconds < 60 or seconds % 60:
-        raise ValueError(f"{name} must be a whole number of minutes, at least 1 minute, got {seconds:g} seconds")
+        raise ValueError(
+            f"{name} must be a whole number of minutes, at least 1 minute, got {seconds:g} seconds"
+        )
 
 
 def check_open_interval(name: str, value: float | None, low: float, high: float) -> None:

@@ -7,6 +7,7 @@ run before and after traffic moves. ``ServerlessFunction`` realizes it as a Code
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
 
+from constructs import Construct
 from serverless_patterns._nag import acknowledge
 from serverless_patterns._runtime import create_hardened_function
 from serverless_patterns._validation import check_int_range, check_whole_minutes
@@ -71,9 +72,13 @@ class Deployment:
     post_traffic_hook: Hook | None = None
 
     @staticmethod
-    def all_at_once(*, pre_traffic_hook: Hook | None = None, post_traffic_hook: Hook | None = None) -> Deployment:
+    def all_at_once(
+        *, pre_traffic_hook: Hook | None = None, post_traffic_hook: Hook | None = None
+    ) -> Deployment:
         """Shift all traffic at once (still with hooks and alarm-based rollback)."""
-        return Deployment("all_at_once", pre_traffic_hook=pre_traffic_hook, post_traffic_hook=post_traffic_hook)
+        return Deployment(
+            "all_at_once", pre_traffic_hook=pre_traffic_hook, post_traffic_hook=post_traffic_hook
+        )
 
     @staticmethod
     def canary(
@@ -110,17 +115,22 @@ class Deployment:
         assert self.interval is not None
         routing: codedeploy.TrafficRouting
         if self.kind == "canary":
-            routing = codedeploy.TrafficRouting.time_based_canary(interval=self.interval, percentage=self.percent)
+            routing = codedeploy.TrafficRouting.time_based_canary(
+                interval=self.interval, percentage=self.percent
+            )
         else:
-            routing = codedeploy.TrafficRouting.time_based_linear(interval=self.interval, percentage=self.percent)
+            routing = codedeploy.TrafficRouting.time_based_linear(
+                interval=self.interval, percentage=self.percent
+            )
         return codedeploy.LambdaDeploymentConfig(scope, id, traffic_routing=routing)
 
 
 def _hook_code_path() -> Path:
     """Folder of the built-in hook's Lambda code (``lambda_src/pre_traffic_hook``, shipped in the package)."""
-    import serverless_patterns.pre_traffic_hook as hook_package
-
-    return Path(hook_package.__file__).parent
+    spec = importlib.util.find_spec("serverless_patterns.pre_traffic_hook")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("serverless_patterns is installed without its pre_traffic_hook code")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 class SmokeTestHook(Construct):

@@ -21,8 +21,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
 
+from constructs import Construct
 from serverless_patterns._nag import acknowledge
 from serverless_patterns._runtime import create_hardened_function
 from serverless_patterns._validation import (
@@ -56,9 +56,7 @@ class ProvisionedConcurrency:
     def __post_init__(self) -> None:
         check_int_range("ProvisionedConcurrency.min", self.min, 1, 100_000)
         if self.max is not None and not is_token(self.max) and not is_token(self.min) and self.max < self.min:
-            raise ValueError(
-                f"ProvisionedConcurrency.max must be at least min ({self.min}), got {self.max}"
-            )
+            raise ValueError(f"ProvisionedConcurrency.max must be at least min ({self.min}), got {self.max}")
         check_open_interval("ProvisionedConcurrency.utilization", self.utilization, 0, 1)
 
     @property
@@ -175,7 +173,9 @@ class ServerlessFunction(Construct):
             "LiveAlias",
             alias_name=ALIAS_NAME,
             version=self.function.current_version,
-            provisioned_concurrent_executions=provisioned_concurrency.min if provisioned_concurrency else None,
+            provisioned_concurrent_executions=provisioned_concurrency.min
+            if provisioned_concurrency
+            else None,
             on_failure=destinations.SqsDestination(self.failure_queue),
             retry_attempts=async_retry_attempts,
             max_event_age=async_max_event_age,
@@ -251,7 +251,7 @@ class ServerlessFunction(Construct):
             self,
             "DeploymentRole",
             assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
-            description="CodeDeploy traffic shifting for one function's live alias (scoped, no managed policy)",
+            description="CodeDeploy traffic shifting for one function's live alias (scoped inline policy)",
         )
         # What AWSCodeDeployRoleForLambdaLimited grants, narrowed to this alias and its alarms.
         role.add_to_principal_policy(
@@ -271,7 +271,9 @@ class ServerlessFunction(Construct):
         if hooks:
             # CodeDeploy invokes a hook by its unqualified name.
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[h.function_arn for h in hooks])
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[h.function_arn for h in hooks]
+                )
             )
         group = codedeploy.LambdaDeploymentGroup(
             self,
@@ -323,7 +325,8 @@ def _check_code(code_folder: Path, handler: str) -> None:
     module = handler.rsplit(".", 1)[0].replace(".", "/")
     if not (code_folder / f"{module}.py").is_file() and not (code_folder / module / "__init__.py").is_file():
         raise ValueError(
-            f"handler {handler!r} names module {module!r}, but {code_folder / (module + '.py')} does not exist"
+            f"handler {handler!r} names module {module!r}, "
+            f"but {code_folder / (module + '.py')} does not exist"
         )
 
 

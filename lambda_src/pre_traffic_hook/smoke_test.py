@@ -24,7 +24,9 @@ def judge(invoke_response: dict[str, Any], expected_status_code: int | None) -> 
     """Decide whether a Lambda ``Invoke`` response passes the smoke test."""
     payload_bytes = invoke_response["Payload"].read()
     if invoke_response.get("FunctionError"):
-        return Verdict("Failed", f"function error {invoke_response['FunctionError']}: {payload_bytes[:500]!r}")
+        return Verdict(
+            "Failed", f"function error {invoke_response['FunctionError']}: {payload_bytes[:500]!r}"
+        )
     if expected_status_code is None:
         return Verdict("Succeeded", "the new version answered without a function error")
     try:

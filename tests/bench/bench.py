@@ -1,0 +1,76 @@
+"""`make bench`: medians of 5 runs of whole-app synth, a one-queue app (the jsii floor), and `make test`.
+
+Each synth runs as `cdk synth` runs the app: a fresh `python` process with cdk.json's context, output
+to a temporary folder, cdk-nag on. The one-queue app pays the same fixed costs (interpreter, jsii
+start, import aws_cdk, node shutdown) and nothing else, so whole-app / floor is what our code adds.
+Budget (issue 2): whole app with cdk-nag <= 1.6x the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ONE_QUEUE_APP = """
+from aws_cdk import App, Stack, aws_sqs
+app = App()
+aws_sqs.Queue(Stack(app, "OneQueue"), "Queue")
+app.synth()
+"""
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def synth_env(stage: str) -> dict[str, str]:
+    context = json.loads((REPO / "cdk.json").read_text())["context"] | {"stage": stage}
+    return os.environ | {
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_OUTDIR": tempfile.mkdtemp(prefix="bench-"),
+        "CDK_VALIDATION": os.environ.get("CDK_VALIDATION", "false"),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--skip-tests", action="store_true", help="skip timing `make test`")
+    args = parser.parse_args()
+
+    whole, floor = [], []
+    for _ in range(args.runs):  # interleaved, so machine noise hits both alike
+        whole.append(timed([sys.executable, "app.py"], synth_env(args.stage)))
+        floor.append(timed([sys.executable, "-c", ONE_QUEUE_APP], synth_env(args.stage)))
+    whole_median, floor_median = statistics.median(whole), statistics.median(floor)
+    print(
+        f"whole-app synth (stage {args.stage}, cdk-nag on): median {whole_median:.2f} s of {args.runs} "
+        f"{[round(t, 2) for t in whole]}"
+    )
+    print(
+        f"one-queue app synth (jsii floor):          median {floor_median:.2f} s of {args.runs} "
+        f"{[round(t, 2) for t in floor]}"
+    )
+    print(f"ratio whole/floor: {whole_median / floor_median:.2f} (budget <= 1.6)")
+    if not args.skip_tests:
+        tests = [timed(["make", "--no-print-directory", "test"], dict(os.environ)) for _ in range(args.runs)]
+        print(
+            f"make test wall time: median {statistics.median(tests):.1f} s of {args.runs} "
+            f"{[round(t, 1) for t in tests]}"
+        )
+
+
+if __name__ == "__main__":
+    main()

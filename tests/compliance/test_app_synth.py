@@ -1,0 +1,30 @@
+"""The app as `cdk synth` runs it: cdk-nag gates synthesis of every stage."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_sqs as sqs
+
+from app import build_app
+from tests.harness.synth import cdk_json_context
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_whole_app_synthesizes_with_cdk_nag(stage: str, tmp_path: object) -> None:
+    app = build_app(context={**cdk_json_context(), "stage": stage}, outdir=str(tmp_path))
+    assembly = app.synth()
+    assert assembly.stacks
+
+
+def test_a_finding_fails_synthesis_even_without_builtin_validation(tmp_path: object) -> None:
+    """CDK_VALIDATION=false (set for speed) must not switch cdk-nag off."""
+    app = build_app(context={**cdk_json_context(), "stage": "dev"}, outdir=str(tmp_path))
+    sqs.Queue(Stack(app, "NonCompliant"), "PlainQueue")  # no SSL policy, no DLQ
+    with pytest.raises(Exception, match=r"AwsSolutions-SQS4|SQS queue does not require requests to use SSL"):
+        app.synth()
+
+
+def test_unknown_stage_stops_the_app(tmp_path: object) -> None:
+    with pytest.raises(ValueError, match="stage must be one of dev, prod; got 'staging'"):
+        build_app(context={**cdk_json_context(), "stage": "staging"}, outdir=str(tmp_path))

@@ -1,0 +1,42 @@
+"""Session fixtures: each stage's reference app is synthesized once; AWS calls never leave moto."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness.synth import SynthesizedApp, synthesize
+
+
+@pytest.fixture(scope="session")
+def dev_app() -> SynthesizedApp:
+    """Every reference stack, stage dev, synthesized once per test session."""
+    return synthesize("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_app() -> SynthesizedApp:
+    """Every reference stack, stage prod, synthesized once per test session."""
+    return synthesize("prod")
+
+
+@pytest.fixture(params=["dev", "prod"])
+def any_app(request: pytest.FixtureRequest) -> SynthesizedApp:
+    """Each stage in turn."""
+    app: SynthesizedApp = request.getfixturevalue(f"{request.param}_app")
+    return app
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Credentials and region for moto, so no test can reach a real AWS account."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    yield

@@ -1,0 +1,175 @@
+"""Run a function's handler in-process, the way Lambda would: its environment, its role, a context.
+
+``function_under_test`` is one execution environment: the handler module is imported once (cold
+start) with the function's resolved environment variables and, by default, credentials that carry
+only the actions its synthesized role grants; ``invoke`` then calls it as often as a test likes
+(warm invocations). On exit, the module, sys.path entry and environment are restored, so the next
+function (which may also have a ``handler.py``) starts clean.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+from moto.core.authorization import enable_iam_authentication
+
+from tests.harness.aws_resources import ACCOUNT_ID, EmulatedStack
+from tests.harness.iam import ActionRecorder, granted_actions, recording, scoped_role_credentials
+
+#: Powertools settings for in-process runs: no X-Ray daemon here; a metrics namespace if none is set.
+TEST_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatternsTest",
+}
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str = "test-function"
+    function_version: str = "1"
+    memory_limit_in_mb: int = 256
+    timeout_seconds: float = 10.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/test-function"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{self.function_name}:live"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.timeout_seconds * 1000)
+
+
+@dataclass
+class LocalFunction:
+    """One warm execution environment of a handler."""
+
+    module: ModuleType
+    handler_name: str
+    context_template: LambdaContext
+    recorder: ActionRecorder
+    enforce_iam: bool
+    session: boto3.Session
+
+    def invoke(self, event: Any) -> Any:
+        """Call the handler with ``event`` and a fresh context; IAM is enforced during the call."""
+        handler = getattr(self.module, self.handler_name)
+        context = LambdaContext(
+            function_name=self.context_template.function_name,
+            memory_limit_in_mb=self.context_template.memory_limit_in_mb,
+            timeout_seconds=self.context_template.timeout_seconds,
+        )
+        with _default_session(self.session), _iam_enforced(self.enforce_iam), recording(self.recorder):
+            return handler(event, context)
+
+
+@contextmanager
+def _default_session(session: boto3.Session) -> Iterator[None]:
+    """Make ``session`` boto3's default while the handler runs; the test's own default comes back after."""
+    saved = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = session
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = saved
+
+
+@contextmanager
+def _iam_enforced(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    with enable_iam_authentication():
+        yield
+
+
+@contextmanager
+def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _purge_modules_from(folder: Path) -> None:
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve().is_relative_to(folder):
+            del sys.modules[name]
+
+
+@contextmanager
+def function_under_test(
+    stack: EmulatedStack,
+    function_logical_id: str,
+    code_dir: Path,
+    *,
+    enforce_iam: bool = True,
+    actions: set[str] | None = None,
+    extra_environment: Mapping[str, str] | None = None,
+) -> Iterator[LocalFunction]:
+    """Import the function's handler from ``code_dir`` as Lambda would and yield it, ready to invoke.
+
+    Args:
+        stack: the emulated resources built from the same template.
+        function_logical_id: the ``AWS::Lambda::Function`` in that template.
+        code_dir: the function's code folder (``lambda_src/<name>``).
+        enforce_iam: run under credentials carrying only the role's granted actions (default).
+        actions: override the granted actions (e.g. drop one to prove it is needed).
+        extra_environment: variables to add or override (e.g. a local endpoint URL).
+    """
+    properties = stack.resources[function_logical_id]["Properties"]
+    module_name, handler_name = properties["Handler"].rsplit(".", 1)
+    extra = dict(extra_environment or {})
+    environment = {
+        **TEST_ENVIRONMENT,
+        **stack.function_environment(function_logical_id, frozenset(extra)),
+        **extra,
+    }
+    environment["AWS_LAMBDA_FUNCTION_NAME"] = function_logical_id
+    environment["AWS_DEFAULT_REGION"] = environment["AWS_REGION"] = stack.region
+    if enforce_iam:
+        granted = granted_actions(stack.template, function_logical_id) if actions is None else actions
+        environment.update(scoped_role_credentials(granted, name_hint=function_logical_id))
+    code_dir = code_dir.resolve()
+    recorder = ActionRecorder()
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()  # the test's own (admin) session, created before the role's
+    _purge_modules_from(code_dir)
+    sys.path.insert(0, str(code_dir))
+    try:
+        with _patched_environ(environment):
+            session = boto3.Session()  # reads the role's credentials from the environment
+            with _default_session(session), _iam_enforced(enforce_iam), recording(recorder):
+                module = importlib.import_module(module_name)
+            yield LocalFunction(
+                module=module,
+                handler_name=handler_name,
+                context_template=LambdaContext(
+                    function_name=function_logical_id,
+                    memory_limit_in_mb=int(properties.get("MemorySize", 128)),
+                    timeout_seconds=float(properties.get("Timeout", 3)),
+                ),
+                recorder=recorder,
+                enforce_iam=enforce_iam,
+                session=session,
+            )
+    finally:
+        sys.path.remove(str(code_dir))
+        _purge_modules_from(code_dir)

@@ -1,0 +1,42 @@
+"""Whole-template snapshots of every reference stack in both stages (one JSON file per stack).
+
+Asset hashes are normalized (tests/harness/snapshot.py), so only infrastructure changes show.
+Refresh after an intended change: ``.venv/bin/python -m pytest tests/snapshots --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from stacks.reference_app import add_reference_stacks
+from tests.harness.snapshot import normalize_template
+from tests.harness.synth import SynthesizedApp, synthesize
+
+
+def _stack_names() -> list[str]:
+    from tests.harness.synth import new_app, short_name
+
+    app = new_app(stage="dev")
+    return [short_name(stack) for stack in add_reference_stacks(app, "dev")]
+
+
+@pytest.fixture
+def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("stack", _stack_names())
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_template_matches_snapshot(
+    stage: str, stack: str, request: pytest.FixtureRequest, snapshot_json: SnapshotAssertion
+) -> None:
+    app: SynthesizedApp = request.getfixturevalue(f"{stage}_app")
+    assert normalize_template(app.templates[stack]) == snapshot_json
+
+
+def test_snapshots_are_stable_across_two_synths(dev_app: SynthesizedApp) -> None:
+    again = synthesize("dev")
+    for name, template in dev_app.templates.items():
+        assert normalize_template(again.templates[name]) == normalize_template(template), name
