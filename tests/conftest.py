@@ -6,7 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.harness.iam import coverage_report
 from tests.harness.synth import SynthesizedApp, synthesize
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report, per function run under its own role, granted actions that no test exercised."""
+    lines = coverage_report()
+    if lines:
+        terminalreporter.section("least privilege: granted actions exercised by handler tests")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

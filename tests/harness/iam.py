@@ -231,3 +231,33 @@ def scoped_role_credentials(actions: Iterable[str], *, name_hint: str = "functio
         "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
         "AWS_SESSION_TOKEN": credentials["SessionToken"],
     }
+
+
+@dataclass
+class CoverageEntry:
+    """Granted handler actions of one function, and those its tests exercised."""
+
+    granted: set[str]
+    exercised: set[str] = field(default_factory=set)
+
+
+#: Session-wide: function logical ID -> what its role grants the code and what tests exercised.
+IAM_COVERAGE: dict[str, CoverageEntry] = {}
+
+
+def record_coverage(template: dict[str, Any], function_logical_id: str, recorder: ActionRecorder) -> None:
+    """Add one run's exercised actions to the session's coverage report."""
+    entry = IAM_COVERAGE.setdefault(
+        function_logical_id, CoverageEntry(handler_actions(template, function_logical_id))
+    )
+    entry.exercised |= recorder.succeeded
+
+
+def coverage_report() -> list[str]:
+    """One line per function run under its role: granted actions no test exercised (or 'all exercised')."""
+    lines = []
+    for function_id, entry in sorted(IAM_COVERAGE.items()):
+        unexercised = sorted(entry.granted - entry.exercised)
+        status = f"NOT exercised by any test: {', '.join(unexercised)}" if unexercised else "all exercised"
+        lines.append(f"{function_id}: {len(entry.granted)} granted to the code, {status}")
+    return lines

@@ -24,7 +24,13 @@ import boto3
 from moto.core.authorization import enable_iam_authentication
 
 from tests.harness.aws_resources import ACCOUNT_ID, EmulatedStack
-from tests.harness.iam import ActionRecorder, granted_actions, recording, scoped_role_credentials
+from tests.harness.iam import (
+    ActionRecorder,
+    granted_actions,
+    record_coverage,
+    recording,
+    scoped_role_credentials,
+)
 
 #: Powertools settings for in-process runs: no X-Ray daemon here; a metrics namespace if none is set.
 TEST_ENVIRONMENT = {
@@ -171,5 +177,7 @@ def function_under_test(
                 session=session,
             )
     finally:
+        if enforce_iam and actions is None:
+            record_coverage(stack.template, function_logical_id, recorder)
         sys.path.remove(str(code_dir))
         _purge_modules_from(code_dir)
