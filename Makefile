@@ -29,9 +29,11 @@ synth: deps
 	npx cdk synth --quiet -c stage=$(STAGE)
 	@echo "synthesized stage $(STAGE) into cdk.out: $$(ls cdk.out/*.template.json | wc -l) stacks, no cdk-nag findings"
 
-## test: the whole test suite (assertions, snapshots, cdk-nag, cfn-lint, handlers on moto)
+## test: the whole test suite (assertions, snapshots, cdk-nag, cfn-lint, handlers on moto) and the
+## notes site's JavaScript tests (Node's built-in test runner)
 test: deps
 	$(PY) -m pytest
+	node --test site/
 
 ## lint: ruff, and mypy strict on the library and the stacks
 lint: deps

@@ -202,8 +202,14 @@ class ServerlessFunction(Construct):
         """The CodeDeploy deployment group that shifts traffic on ``.alias``."""
 
     def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
-        """Roll back an in-progress deployment of this function when ``alarm`` fires (e.g. API 5XX)."""
+        """Roll back an in-progress deployment of this function when ``alarm`` fires (e.g. API 5XX).
+
+        CodeDeploy's role may then read that alarm's state too (and still no other alarm).
+        """
         self.deployment_group.add_alarm(alarm)
+        self._deployment_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[alarm.alarm_arn])
+        )
 
     def _create_alarms(self, timeout: Duration) -> list[cloudwatch.Alarm]:
         name = f"{Stack.of(self).stack_name} {self.node.path.split('/', 1)[-1]}"
@@ -253,6 +259,7 @@ class ServerlessFunction(Construct):
             assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
             description="CodeDeploy traffic shifting for one function's live alias (scoped inline policy)",
         )
+        self._deployment_role = role
         # What AWSCodeDeployRoleForLambdaLimited grants, narrowed to this alias and its alarms.
         role.add_to_principal_policy(
             iam.PolicyStatement(

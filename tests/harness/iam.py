@@ -67,10 +67,17 @@ def role_statements(template: dict[str, Any], role_logical_id: str) -> list[dict
 def _service_resources(template: dict[str, Any], function_logical_id: str) -> list[Any]:
     """Resources the Lambda service uses on the function's behalf (async destinations, event sources)."""
     used: list[Any] = []
+    # Triggers point at the function's aliases (e.g. an event source mapping on ``live``) or at the function.
+    targets = {function_logical_id} | {
+        lid
+        for lid, res in template["Resources"].items()
+        if res["Type"] == "AWS::Lambda::Alias"
+        and res.get("Properties", {}).get("FunctionName") == {"Ref": function_logical_id}
+    }
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
         target = props.get("FunctionName")
-        targets_function = json.dumps(target).find(f'"{function_logical_id}"') >= 0
+        targets_function = any(json.dumps(target).find(f'"{lid}"') >= 0 for lid in targets)
         if not targets_function:
             continue
         if resource["Type"] == "AWS::Lambda::EventInvokeConfig":

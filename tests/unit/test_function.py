@@ -444,3 +444,30 @@ def test_one_codedeploy_application_per_stack() -> None:
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::CodeDeploy::Application", 1)
     template.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 2)
+
+
+def test_rollback_alarm_added_later_is_readable_by_codedeploy() -> None:
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    stack = Stack(new_app(), "Extra")
+    function = ServerlessFunction(stack, "Fn", code_path=CODE)
+    extra = cloudwatch.Alarm(
+        stack, "Extra", metric=function.alias.metric_invocations(), threshold=1, evaluation_periods=1
+    )
+    function.add_rollback_alarm(extra)
+    raw = Template.from_stack(stack).to_json()
+    group = next(r for r in raw["Resources"].values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup")
+    assert {"Name": {"Ref": logical_id(extra)}} in group["Properties"]["AlarmConfiguration"]["Alarms"]
+    role_id = next(
+        lid
+        for lid, r in raw["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and "codedeploy" in str(r["Properties"]["AssumeRolePolicyDocument"])
+    )
+    described = [
+        s["Resource"]
+        for s in role_statements(raw, role_id)
+        if "cloudwatch:DescribeAlarms" in str(s["Action"])
+    ]
+    assert {"Fn::GetAtt": [logical_id(extra), "Arn"]} in [
+        r for res in described for r in (res if isinstance(res, list) else [res])
+    ]

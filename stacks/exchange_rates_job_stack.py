@@ -1,0 +1,63 @@
+"""Reference periodic job: every hour, fetch exchange rates from an HTTP JSON API and store them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
+from serverless_patterns import PeriodicJob
+from serverless_patterns._nag import acknowledge
+
+from constructs import Construct
+from stacks.stage_config import StageConfig
+
+LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+
+#: PLACEHOLDER: no API answers here (example.com is reserved by RFC 2606). Point it at your provider's
+#: endpoint, which must answer ``{"base": "EUR", "timestamp": "...", "rates": {"USD": 1.08, ...}}``,
+#: e.g. with ``cdk deploy -c exchange_rates_api_url=https://...``.
+PLACEHOLDER_API_URL = "https://exchange-rates.example.com/v1/latest?base=EUR"
+
+
+class ExchangeRatesJobStack(Stack):
+    """Hourly exchange-rates import: schedule -> ``live`` alias -> HTTP API -> one item per pair and hour.
+
+    The API key lives in a Secrets Manager secret created with a random placeholder value: put the
+    provider's key into it after the first deploy (``aws secretsmanager put-secret-value``).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        api_url = str(self.node.try_get_context("exchange_rates_api_url") or PLACEHOLDER_API_URL)
+        self.api_key = secretsmanager.Secret(
+            self,
+            "ApiKey",
+            description="Exchange-rates API key (replace the generated placeholder with the provider's key)",
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            self.api_key,
+            "AwsSolutions-SMG4",
+            "The key is issued by the third-party exchange-rates provider, which alone can rotate it; a "
+            "rotation Lambda here could not create a new key. Replace the value when the provider rotates.",
+        )
+        self.job = PeriodicJob(
+            self,
+            "ExchangeRates",
+            schedule="cron(0 * * * ? *)",
+            time_zone="UTC",
+            api_url=api_url,
+            api_key_secret=self.api_key,
+            code_path=LAMBDA_SRC / "exchange_rates",
+            description="Hourly import of exchange rates, one item per currency pair and hour",
+            service_name="exchange-rates",
+            partition_key=dynamodb.Attribute(name="pair", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="hour", type=dynamodb.AttributeType.STRING),
+            table_actions=["dynamodb:BatchWriteItem"],
+            log_retention=config.log_retention,
+            removal_policy=config.removal_policy,
+            deployment=config.deployment(),
+        )

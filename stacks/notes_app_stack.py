@@ -1,0 +1,69 @@
+"""The notes reference app: a signed-in user keeps private notes (WebApp: site, Cognito, API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from serverless_patterns.restful_microservice import Route, TableAccess
+from serverless_patterns.web_app import WebApp
+
+from constructs import Construct
+from stacks.stage_config import StageConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+SITE = REPO_ROOT / "site" / "notes"
+#: Files of site/notes that are for its tests only.
+SITE_TEST_FILES = ["package.json", "test/*", "testing/*"]
+
+#: Mirrors lambda_src/notes_api/notes_store.py; API Gateway rejects other bodies before the function runs.
+NOTE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["title"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "body": {"type": "string", "maxLength": 10000},
+    },
+}
+NOTE_ROUTES = (
+    Route("GET", "/notes"),
+    Route("POST", "/notes", body_schema=NOTE_SCHEMA),
+    Route("GET", "/notes/{id}"),
+    Route("PUT", "/notes/{id}", body_schema=NOTE_SCHEMA),
+    Route("DELETE", "/notes/{id}"),
+)
+
+
+class NotesAppStack(Stack):
+    """Notes: list, create, edit and delete your own notes; nobody else's are reachable."""
+
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.web_app = WebApp(
+            self,
+            "Notes",
+            site_path=SITE,
+            site_exclude=SITE_TEST_FILES,
+            backend_code_path=LAMBDA_SRC / "notes_api",
+            routes=NOTE_ROUTES,
+            partition_key=dynamodb.Attribute(name="owner", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="noteId", type=dynamodb.AttributeType.STRING),
+            table_access=TableAccess.of(
+                "dynamodb:Query",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
+            mfa=cognito.Mfa.REQUIRED if config.is_production else cognito.Mfa.OPTIONAL,
+            provisioned_concurrency=config.provisioned_concurrency,
+            reserved_concurrency=20 if config.provisioned_concurrency else None,
+            deployment=config.deployment(),
+            log_retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
