@@ -24,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns._nag import acknowledge
+from serverless_patterns._resources import alarm_on_any, kept_failures_queue
 from serverless_patterns._runtime import create_hardened_function
 from serverless_patterns._validation import (
     check_duration_seconds,
@@ -152,21 +153,13 @@ class ServerlessFunction(Construct):
         self.log_group: logs.LogGroup = built.log_group
         """The function's explicit log group."""
 
-        self.failure_queue: sqs.Queue = sqs.Queue(
+        self.failure_queue: sqs.Queue = kept_failures_queue(
             self,
             "AsyncFailureQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
             removal_policy=removal_policy,
+            holds="failed async invocations (the live alias's on-failure destination)",
         )
         """Where asynchronous invocations that failed every retry (or expired) are kept, 14 days."""
-        terminal_store = (
-            "This queue is itself the terminal store for failed async invocations (the alias's on-failure "
-            "destination); a dead-letter queue behind it would only move the same messages."
-        )
-        acknowledge(self.failure_queue, "AwsSolutions-SQS3", terminal_store)
-        acknowledge(self.failure_queue, "Serverless-SQSRedrivePolicy", terminal_store)
 
         self.alias: lambda_.Alias = lambda_.Alias(
             self,
@@ -214,27 +207,19 @@ class ServerlessFunction(Construct):
     def _create_alarms(self, timeout: Duration) -> list[cloudwatch.Alarm]:
         name = f"{Stack.of(self).stack_name} {self.node.path.split('/', 1)[-1]}"
         one_minute = Duration.minutes(1)
-        errors = cloudwatch.Alarm(
+        errors = alarm_on_any(
             self,
             "ErrorsAlarm",
             alarm_name=f"{name} function errors",
             alarm_description="The live alias returned at least one function error in a minute.",
             metric=self.alias.metric_errors(period=one_minute, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        throttles = cloudwatch.Alarm(
+        throttles = alarm_on_any(
             self,
             "ThrottlesAlarm",
             alarm_name=f"{name} function throttles",
             alarm_description="The live alias throttled at least one invocation in a minute.",
             metric=self.alias.metric_throttles(period=one_minute, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         threshold_ms = timeout.to_milliseconds() * 0.9 if not is_token(timeout) else 0
         duration = cloudwatch.Alarm(

@@ -31,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns._nag import acknowledge
+from serverless_patterns._resources import alarm_on_any, kept_failures_queue
 from serverless_patterns._validation import check_duration_seconds, check_int_range, is_token
 from serverless_patterns.deployment import Deployment
 from serverless_patterns.function import ServerlessFunction
@@ -262,21 +263,13 @@ class PeriodicJob(Construct):
         if api_key_secret is not None:
             self._grant_secret(api_key_secret)
 
-        self.dead_letter_queue: sqs.Queue = sqs.Queue(
+        self.dead_letter_queue: sqs.Queue = kept_failures_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
             removal_policy=removal_policy,
+            holds="runs the scheduler could not deliver (its target's dead-letter queue)",
         )
         """Runs the scheduler could not deliver (after ``retry_attempts`` or ``max_event_age``), 14 days."""
-        terminal = (
-            "This queue is the scheduler target's dead-letter queue, the terminal store for undelivered "
-            "runs; a dead-letter queue behind it would only move the same messages."
-        )
-        acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3", terminal)
-        acknowledge(self.dead_letter_queue, "Serverless-SQSRedrivePolicy", terminal)
 
         self.scheduler_role: iam.Role = self._scheduler_role()
         """The role the scheduler assumes: invoke the ``live`` alias, send to the dead-letter queue."""
@@ -406,7 +399,7 @@ class PeriodicJob(Construct):
     ) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm, cloudwatch.Alarm | None]:
         name = f"{Stack.of(self).stack_name} {self.node.path.split('/', 1)[-1]}"
         five_minutes = Duration.minutes(5)
-        failed = cloudwatch.Alarm(
+        failed = alarm_on_any(
             self,
             "FailedRunsAlarm",
             alarm_name=f"{name} failed runs",
@@ -416,10 +409,6 @@ class PeriodicJob(Construct):
             metric=self.job.failure_queue.metric(
                 "NumberOfMessagesSent", period=five_minutes, statistic="Sum"
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         dead_letters = cloudwatch.Alarm(
             self,

@@ -24,7 +24,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
+from serverless_patterns._resources import alarm_on_any, kept_failures_queue
 from serverless_patterns._validation import check_duration_seconds, check_int_range, is_token
 from serverless_patterns.deployment import Deployment
 from serverless_patterns.function import ProvisionedConcurrency, ServerlessFunction
@@ -192,24 +192,16 @@ class StreamProcessor(Construct):
         """The processing function; the event source mapping targets ``.function.alias``."""
         self.table.grant(self.function.function, *table_actions)
 
-        self.failure_queue: sqs.Queue = sqs.Queue(
+        self.failure_queue: sqs.Queue = kept_failures_queue(
             self,
             "StreamFailureQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
             removal_policy=removal_policy,
+            holds="records the stream's event source mapping gave up on (an operator redrives them from "
+            "the stream)",
         )
         """The event source mapping's on-failure destination: metadata (shard, sequence range) of every
         batch the function gave up on, kept 14 days. Not to be confused with ``.function.failure_queue``,
         which keeps failed *asynchronous* invocations."""
-        terminal_store = (
-            "This queue is itself the terminal store for records the stream's event source mapping gave up "
-            "on; they are redriven from the stream by an operator, a dead-letter queue behind it would only "
-            "move the same messages."
-        )
-        acknowledge(self.failure_queue, "AwsSolutions-SQS3", terminal_store)
-        acknowledge(self.failure_queue, "Serverless-SQSRedrivePolicy", terminal_store)
 
         self.consumer: kinesis.StreamConsumer | None = None
         """The enhanced fan-out consumer (``enhanced_fan_out=True``), else ``None``."""
@@ -312,7 +304,7 @@ class StreamProcessor(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        parked = cloudwatch.Alarm(
+        parked = alarm_on_any(
             self,
             "FailureQueueDepthAlarm",
             alarm_name=f"{name} stream records parked",
@@ -321,21 +313,13 @@ class StreamProcessor(Construct):
             metric=self.failure_queue.metric_approximate_number_of_messages_visible(
                 period=one_minute, statistic="Maximum"
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        new_failures = cloudwatch.Alarm(
+        new_failures = alarm_on_any(
             self,
             "NewFailuresAlarm",
             alarm_name=f"{name} stream records failing",
             alarm_description="The event source mapping parked at least one new batch in a minute.",
             metric=self.failure_queue.metric_number_of_messages_sent(period=one_minute, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         # Queue depth stays above zero until an operator redrives, so it would block every later
         # deployment (including the fix); new failures and iterator age say "this version is bad".
