@@ -26,6 +26,7 @@ deps: $(VENV)/.installed node_modules/.installed
 
 ## synth: synthesize every reference stack for STAGE (default dev) into cdk.out; fails on any cdk-nag finding
 synth: deps
+	rm -rf cdk.out
 	npx cdk synth --quiet -c stage=$(STAGE)
 	@echo "synthesized stage $(STAGE) into cdk.out: $$(ls cdk.out/*.template.json | wc -l) stacks, no cdk-nag findings"
 
