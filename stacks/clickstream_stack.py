@@ -31,7 +31,7 @@ class ClickstreamStack(Stack):
             code_path=LAMBDA_SRC / "clickstream",
             description="Counts page views per page and minute from the clickstream, exactly once",
             service_name="clickstream",
-            # One transaction per record: a conditional Put of its marker and an Update of the counter.
+            # One transaction per chunk of a batch: conditional Puts of markers, Updates of counters.
             table_actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
             environment={
                 # Markers outlive every replay: stream retention plus a day for a late redrive.
