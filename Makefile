@@ -53,3 +53,19 @@ clean:
 ## distclean: clean, and remove the venv and node_modules too
 distclean: clean
 	rm -rf $(VENV) node_modules
+
+.PHONY: local local-smoke local-run-job
+
+## local: synthesize, deploy every reference stack into a local cloud on 127.0.0.1 (no AWS account,
+## no Docker), print the URLs, serve until Ctrl-C (LOCAL_CLOUD_PORT=4566 by default)
+local: deps
+	$(PY) -m local_cloud up
+
+## local-smoke: a private local cloud on free ports, the end-to-end scenario (with headless Chromium), stopped
+local-smoke: deps
+	@test -x /usr/bin/chromium || apt-get install -y chromium || echo "no chromium: the browser step is skipped"
+	$(PY) -m local_cloud smoke
+
+## local-run-job: fire the exchange-rates schedule of the running `make local` now (JOB=<name part>)
+local-run-job: deps
+	$(PY) -m local_cloud run-job $(JOB)

@@ -1,0 +1,458 @@
+"""The local Lambda service: one worker process per function, cold once, then warm.
+
+``LambdaRuntime`` reads every function deployed in the local cloud (code, handler, timeout, memory,
+environment as CloudFormation resolved it, role), unpacks its code from the deployment package,
+and runs it in a ``FunctionWorker``: a child process (``lambda_worker.py``) started on the first
+invocation with the function's environment and credentials of its own role (assumed through STS,
+as the Lambda service does), then reused. A handler past its timeout is killed and reported as
+Lambda reports it (``Sandbox.Timedout``); a crashed worker is reported as ``Runtime.ExitError`` and
+replaced on the next call. Asynchronous invocations honour the alias's retry count, maximum event
+age and on-failure destination (an SQS message in Lambda's destination-record format).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from moto.awslambda.models import lambda_backends
+from moto.sts.models import sts_backends
+
+from local_cloud.settings import ACCOUNT_ID, REGION
+
+Log = Callable[[str], None]
+WORKER_SCRIPT = Path(__file__).resolve().parent / "lambda_worker.py"
+
+
+@dataclass
+class InvokeResult:
+    """What one invocation returned: the payload, or Lambda's error object; and how it ran."""
+
+    payload: Any = None
+    error: dict[str, Any] | None = None
+    cold: bool = False
+    init_ms: float = 0.0
+    duration_ms: float = 0.0
+    request_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the function returned (no function error)."""
+        return self.error is None
+
+
+@dataclass
+class FunctionSpec:
+    """A deployed function as the runtime needs it."""
+
+    name: str
+    arn: str
+    handler: str
+    timeout: float
+    memory: int
+    environment: dict[str, str]
+    role_arn: str
+    log_group: str
+    code_dir: Path
+    version: str = "$LATEST"
+    aliases: dict[str, str] = field(default_factory=dict)
+    """alias name -> version it points at."""
+
+
+class FunctionWorker:
+    """One execution environment of a function: a worker process, started on first use and reused."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        *,
+        endpoint_url: str,
+        credentials: Callable[[], dict[str, str]],
+        log: Log,
+        extra_environment: dict[str, str] | None = None,
+    ) -> None:
+        self.spec = spec
+        self._extra_environment = dict(extra_environment or {})
+        self._endpoint_url = endpoint_url
+        self._credentials = credentials
+        self._log = log
+        self._process: subprocess.Popen[str] | None = None
+        self._responses: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self.cold_starts = 0
+        self.invocations = 0
+        self._log_stream = ""
+
+    # ---- process ---------------------------------------------------------------------------
+    def _environment(self) -> dict[str, str]:
+        spec = self.spec
+        self._log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            **spec.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self._log_stream,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.14",
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "_HANDLER": spec.handler,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            # Every SDK call of the handler goes to the local cloud, under its own role.
+            "AWS_ENDPOINT_URL": self._endpoint_url,
+            # X-Ray is not emulated: Powertools' tracer is switched off instead of failing to send.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            **self._extra_environment,
+            **self._credentials(),
+        }
+
+    def _start(self) -> dict[str, Any]:
+        self._responses = queue.Queue()
+        process = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER_SCRIPT), str(self.spec.code_dir), self.spec.handler],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self._environment(),
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
+        self._process = process
+        threading.Thread(target=self._read_responses, args=(process, self._responses), daemon=True).start()
+        threading.Thread(target=self._read_logs, args=(process,), daemon=True).start()
+        self.cold_starts += 1
+        first = self._next_response(process, deadline=time.monotonic() + max(10.0, self.spec.timeout))
+        return first
+
+    def _read_responses(self, process: subprocess.Popen[str], responses: queue.Queue[Any]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            try:
+                responses.put(json.loads(line))
+            except ValueError:
+                self._log(f"[{self.short_name}] unparseable worker output: {line.rstrip()}")
+        responses.put(None)  # the worker exited
+
+    def _read_logs(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self._log(f"[{self.short_name}] {line.rstrip()}")
+
+    def _next_response(self, process: subprocess.Popen[str], deadline: float) -> dict[str, Any]:
+        try:
+            response = self._responses.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return {"timeout": True}
+        if response is None:
+            process.wait(timeout=5)
+            return {"exited": process.returncode}
+        return response
+
+    def stop(self) -> None:
+        """Stop the worker process (if any); the next invocation is a cold start."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 9)
+        process.wait(timeout=5)
+
+    @property
+    def short_name(self) -> str:
+        """The function name without the stack prefix and CloudFormation suffix (for log lines)."""
+        parts = self.spec.name.split("-")
+        return parts[-2] if len(parts) >= 3 else self.spec.name
+
+    @property
+    def running(self) -> bool:
+        """True while a warm worker process exists."""
+        return self._process is not None and self._process.poll() is None
+
+    def warm(self) -> None:
+        """Start the worker now (provisioned concurrency): the next invocation is warm."""
+        with self._lock:
+            if not self.running and "ready" not in self._start():
+                self.stop()
+
+    # ---- invocation ------------------------------------------------------------------------
+    def invoke(self, event: Any, *, qualifier: str | None = None) -> InvokeResult:
+        """Run the handler once with ``event`` (cold start first if needed); never raises for its errors."""
+        with self._lock:
+            return self._invoke(event, qualifier)
+
+    def _invoke(self, event: Any, qualifier: str | None) -> InvokeResult:
+        request_id = str(uuid.uuid4())
+        result = InvokeResult(request_id=request_id)
+        if not self.running:
+            ready = self._start()
+            result.cold = True
+            if "init_error" in ready or "ready" not in ready:
+                self.stop()
+                result.error = ready.get("init_error") or _exit_error(request_id, ready)
+                self._report(result)
+                return result
+            result.init_ms = float(ready["init_ms"])
+        process = self._process
+        assert process is not None and process.stdin is not None
+        invoked_arn = self.spec.arn + (f":{qualifier}" if qualifier else "")
+        started = time.monotonic()
+        deadline = time.time() + self.spec.timeout
+        self.invocations += 1
+        try:
+            process.stdin.write(
+                json.dumps(
+                    {
+                        "event": event,
+                        "request_id": request_id,
+                        "invoked_function_arn": invoked_arn,
+                        "deadline": deadline,
+                    }
+                )
+                + "\n"
+            )
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+        response = self._next_response(process, started + self.spec.timeout)
+        result.duration_ms = (time.monotonic() - started) * 1000
+        if response.get("timeout"):
+            self.stop()
+            result.error = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} "
+                f"Task timed out after {self.spec.timeout:.2f} seconds",
+            }
+            self._log(f"[{self.short_name}] {result.error['errorMessage']}")
+        elif "exited" in response:
+            self.stop()
+            result.error = _exit_error(request_id, response)
+            self._log(f"[{self.short_name}] {result.error['errorMessage']}")
+        elif "error" in response:
+            result.error = response["error"]
+        else:
+            result.payload = response.get("result")
+        self._report(result)
+        return result
+
+    def _report(self, result: InvokeResult) -> None:
+        init = f" Init Duration: {result.init_ms:.2f} ms" if result.cold else ""
+        status = f" Status: error ({result.error.get('errorType')})" if result.error else ""
+        self._log(
+            f"[{self.short_name}] REPORT RequestId: {result.request_id} "
+            f"Duration: {result.duration_ms:.2f} ms Memory Size: {self.spec.memory} MB{init}{status}"
+        )
+
+
+def _exit_error(request_id: str, response: dict[str, Any]) -> dict[str, Any]:
+    code = response.get("exited")
+    return {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
+    }
+
+
+class FunctionNotFound(LookupError):
+    """No deployed function (or alias) has that name or ARN."""
+
+
+class LambdaRuntime:
+    """Every deployed function, each with its own worker; sync and async invocation by name or ARN."""
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str,
+        code_root: Path,
+        log: Log,
+        send_message: Callable[[str, str], Any],
+        extra_environment: dict[str, str] | None = None,
+    ) -> None:
+        self._extra_environment = dict(extra_environment or {})
+        self._endpoint_url = endpoint_url
+        self._code_root = code_root
+        self._log = log
+        self._send_message = send_message
+        self.workers: dict[str, FunctionWorker] = {}
+        self._async_threads: list[threading.Thread] = []
+
+    def load(self) -> list[FunctionSpec]:
+        """(Re)read the functions deployed in the local cloud and unpack their code."""
+        backend = lambda_backends[ACCOUNT_ID][REGION]
+        specs = []
+        for function in backend.list_functions():
+            name = function.function_name
+            if name in self.workers:
+                continue
+            code_dir = self._code_root / name
+            code_dir.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+                archive.extractall(code_dir)
+            config = function.get_configuration()
+            aliases = {
+                alias.name: str(alias.function_version)
+                for alias in backend._lambdas._get_function_aliases(name).values()
+            }
+            spec = FunctionSpec(
+                name=name,
+                arn=function.function_arn,
+                handler=function.handler,
+                timeout=float(function.timeout),
+                memory=int(function.memory_size),
+                environment={k: str(v) for k, v in (function.environment_vars or {}).items()},
+                role_arn=function.role,
+                log_group=str(config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"),
+                code_dir=code_dir,
+                aliases=aliases,
+            )
+            self.workers[name] = FunctionWorker(
+                spec,
+                endpoint_url=self._endpoint_url,
+                credentials=lambda role=spec.role_arn, session=name: _assume_role(role, session),
+                log=self._log,
+                extra_environment=self._extra_environment,
+            )
+            specs.append(spec)
+        return specs
+
+    def worker(self, name_or_arn: str) -> tuple[FunctionWorker, str | None]:
+        """The worker for a function name, ``name:qualifier``, function ARN or alias ARN."""
+        name, qualifier = name_or_arn, None
+        if name.startswith("arn:"):
+            parts = name.split(":")
+            name = parts[6]
+            qualifier = parts[7] if len(parts) > 7 else None
+        elif ":" in name:
+            name, qualifier = name.split(":", 1)
+        worker = self.workers.get(name)
+        if worker is None:
+            raise FunctionNotFound(name_or_arn)
+        if qualifier is not None and qualifier != "$LATEST" and qualifier not in worker.spec.aliases:
+            raise FunctionNotFound(name_or_arn)
+        return worker, qualifier
+
+    def invoke(self, name_or_arn: str, event: Any) -> InvokeResult:
+        """A synchronous (RequestResponse) invocation."""
+        worker, qualifier = self.worker(name_or_arn)
+        return worker.invoke(event, qualifier=qualifier)
+
+    def invoke_async(self, name_or_arn: str, event: Any, *, wait: bool = False) -> InvokeResult | None:
+        """An asynchronous (Event) invocation: retried per the event-invoke config, then its destination.
+
+        With ``wait`` the attempts run in this thread and the last attempt's result is returned.
+        """
+        worker, qualifier = self.worker(name_or_arn)
+        request_id = str(uuid.uuid4())
+        if wait:
+            return self._run_async(worker, qualifier, event, request_id)
+        thread = threading.Thread(
+            target=self._run_async, args=(worker, qualifier, event, request_id), daemon=True
+        )
+        self._async_threads = [t for t in self._async_threads if t.is_alive()] + [thread]
+        thread.start()
+        return None
+
+    def wait_for_async(self, timeout: float = 60.0) -> None:
+        """Block until every asynchronous invocation started so far has finished (tests, run-job)."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._async_threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _event_invoke_config(self, worker: FunctionWorker, qualifier: str | None) -> dict[str, Any]:
+        function = lambda_backends[ACCOUNT_ID][REGION].get_function(worker.spec.name)
+        for config in function.event_invoke_config:
+            document: dict[str, Any] = config.response()
+            arn = str(document.get("FunctionArn", ""))
+            if qualifier is None or arn.endswith(f":{qualifier}") or arn == worker.spec.arn:
+                return document
+        return {}
+
+    def _run_async(
+        self, worker: FunctionWorker, qualifier: str | None, event: Any, request_id: str
+    ) -> InvokeResult:
+        config = self._event_invoke_config(worker, qualifier)
+        retries = int(config.get("MaximumRetryAttempts", 2))
+        max_age = float(config.get("MaximumEventAgeInSeconds", 21600))
+        received = time.time()
+        result = InvokeResult()
+        attempt = 0
+        for attempt in range(retries + 1):
+            if time.time() - received > max_age:
+                break
+            result = worker.invoke(event, qualifier=qualifier)
+            if result.ok:
+                return result
+            if attempt < retries:
+                self._log(f"[{worker.short_name}] async attempt {attempt + 1} failed; retrying")
+                time.sleep(min(1.0, 0.2 * (attempt + 1)))
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        condition = "RetriesExhausted" if result.error else "EventAgeExceeded"
+        if not destination:
+            self._log(
+                f"[{worker.short_name}] async event {request_id} dropped after {attempt + 1} attempt(s)"
+            )
+            return result
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestContext": {
+                "requestId": request_id,
+                "functionArn": worker.spec.arn + (f":{qualifier}" if qualifier else ""),
+                "condition": condition,
+                "approximateInvokeCount": attempt + 1,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": worker.spec.aliases.get(qualifier or "", "$LATEST"),
+                "functionError": "Unhandled",
+            },
+            "responsePayload": result.error,
+        }
+        self._send_message(destination, json.dumps(record))
+        self._log(
+            f"[{worker.short_name}] async event {request_id} failed {attempt + 1} time(s); "
+            f"sent to its on-failure destination {destination.rsplit(':', 1)[-1]}"
+        )
+        return result
+
+    def stop(self) -> None:
+        """Stop every worker process."""
+        for worker in self.workers.values():
+            worker.stop()
+
+
+def _assume_role(role_arn: str, session_name: str) -> dict[str, str]:
+    """Credentials for ``role_arn``, obtained as the Lambda service obtains them (STS AssumeRole)."""
+    backend = sts_backends[ACCOUNT_ID]["aws"]
+    role = backend.assume_role(
+        region_name=REGION,
+        role_session_name=session_name[:64],
+        role_arn=role_arn,
+        policy=None,
+        duration=43200,
+        external_id=None,
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": role.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": role.secret_access_key,
+        "AWS_SESSION_TOKEN": role.session_token,
+    }
