@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import App, Stack
 
+from stacks.api_gateway_account_stack import ApiGatewayAccountStack
 from stacks.clickstream_stack import ClickstreamStack
-from stacks.demo_stack import VisitCounterStack
 from stacks.exchange_rates_job_stack import ExchangeRatesJobStack
 from stacks.notes_app_stack import NotesAppStack
 from stacks.orders_api_stack import OrdersApiStack
@@ -16,10 +16,15 @@ def add_reference_stacks(app: App, stage: str) -> list[Stack]:
     """Add the reference stacks for ``stage`` (dev or prod) to ``app`` and return them."""
     config = stage_config(stage)
     prefix = f"ServerlessPatterns-{config.name}"
+    api_gateway_account = ApiGatewayAccountStack(app, f"{prefix}-ApiGatewayAccount")
+    orders = OrdersApiStack(app, f"{prefix}-OrdersApi", config=config)
+    notes = NotesAppStack(app, f"{prefix}-NotesApp", config=config)
+    for api_stack in (orders, notes):  # their stages log only once the account setting exists
+        api_stack.add_dependency(api_gateway_account)
     return [
-        VisitCounterStack(app, f"{prefix}-VisitCounter", config=config),
         ClickstreamStack(app, f"{prefix}-Clickstream", config=config),
         ExchangeRatesJobStack(app, f"{prefix}-ExchangeRatesJob", config=config),
-        OrdersApiStack(app, f"{prefix}-OrdersApi", config=config),
-        NotesAppStack(app, f"{prefix}-NotesApp", config=config),
+        api_gateway_account,
+        orders,
+        notes,
     ]

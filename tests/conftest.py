@@ -31,6 +31,23 @@ def prod_app() -> SynthesizedApp:
     return synthesize("prod")
 
 
+@pytest.fixture(scope="session")
+def visit_counter_app() -> SynthesizedApp:
+    """The harness's own fixture stack (one ServerlessFunction and a table), stage dev."""
+    from aws_cdk import Stack
+
+    from stacks.stage_config import stage_config
+    from tests.fixtures.visit_counter_stack import VisitCounterStack
+    from tests.harness.synth import new_app
+
+    app = new_app(stage="dev")
+    stack: Stack = VisitCounterStack(app, "ServerlessPatterns-dev-VisitCounter", config=stage_config("dev"))
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    return SynthesizedApp(
+        stage="dev", app=app, stacks={"VisitCounter": stack}, templates={"VisitCounter": template}
+    )
+
+
 @pytest.fixture(params=["dev", "prod"])
 def any_app(request: pytest.FixtureRequest) -> SynthesizedApp:
     """Each stage in turn."""

@@ -41,6 +41,7 @@ from serverless_patterns._validation import (
     check_open_interval,
     is_token,
 )
+from serverless_patterns.api_gateway_account import ApiGatewayCloudWatchRole
 from serverless_patterns.deployment import Deployment
 from serverless_patterns.function import ProvisionedConcurrency, ServerlessFunction
 
@@ -314,8 +315,8 @@ class RestfulMicroservice(Construct):
             strictly between 0 and 1 (default 0.05).
         max_latency_p99: alarm when the API's p99 latency stays above this for 2 minutes,
             0.05..29 seconds (default 2 s).
-        cloud_watch_role: let CDK create the account's (region-wide) API Gateway CloudWatch role,
-            which carries the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs (default False).
+        cloud_watch_role: also set API Gateway's account-wide CloudWatch Logs role here, with
+            ``ApiGatewayCloudWatchRole`` (scoped inline policy, no managed policy; default False).
             API Gateway needs that role once per account and region before any API can log; it is an
             account singleton, so set it in one place (one stack, or the console), not per service.
     """
@@ -567,8 +568,7 @@ class RestfulMicroservice(Construct):
             rest_api_name=self.api_name,
             description=description,
             endpoint_types=[endpoint_type],
-            cloud_watch_role=cloud_watch_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if cloud_watch_role else None,
+            cloud_watch_role=False,
             default_cors_preflight_options=cors,
             deploy_options=apigw.StageOptions(
                 stage_name=stage_name,
@@ -593,13 +593,8 @@ class RestfulMicroservice(Construct):
             ),
         )
         if cloud_watch_role:
-            acknowledge(
-                api,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AmazonAPIGatewayPushToCloudWatchLogs]",
-                "The account-wide API Gateway logging role (cloud_watch_role=True) serves every API in the "
-                "region, whose log groups are not known here; AWS's managed policy is the documented grant.",
-            )
+            # The account setting must exist before the stage can log.
+            api.deployment_stage.node.add_dependency(ApiGatewayCloudWatchRole(self, "CloudWatchRole"))
         self.request_validator: apigw.RequestValidator = api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )

@@ -7,7 +7,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_sqs as sqs
 
 from app import build_app
-from tests.harness.synth import cdk_json_context
+from tests.harness.synth import SynthesizedApp, cdk_json_context
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
@@ -28,3 +28,14 @@ def test_a_finding_fails_synthesis_even_without_builtin_validation(tmp_path: obj
 def test_unknown_stage_stops_the_app(tmp_path: object) -> None:
     with pytest.raises(ValueError, match="stage must be one of dev, prod; got 'staging'"):
         build_app(context={**cdk_json_context(), "stage": "staging"}, outdir=str(tmp_path))
+
+
+def test_api_stacks_deploy_after_the_api_gateway_account_setting(dev_app: SynthesizedApp) -> None:
+    """A fresh account has no API Gateway logging role; the stages with logging would fail without it."""
+    account = dev_app.stacks["ApiGatewayAccount"]
+    for name in ("OrdersApi", "NotesApp"):
+        assert account in dev_app.stacks[name].dependencies, name
+    template = dev_app.template("ApiGatewayAccount")
+    template.resource_count_is("AWS::ApiGateway::Account", 1)
+    template.has_resource("AWS::ApiGateway::Account", {"DeletionPolicy": "Retain"})
+    template.has_resource("AWS::IAM::Role", {"DeletionPolicy": "Retain"})

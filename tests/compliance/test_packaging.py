@@ -52,7 +52,7 @@ def test_wheel_installs_a_typed_package_with_its_hook_code(tmp_path: Path) -> No
             "-c",
             USE_INSTALLED_PACKAGE,
             str(target),
-            str(REPO_ROOT / "lambda_src" / "visit_counter"),
+            str(REPO_ROOT / "tests" / "fixtures" / "visit_counter"),
         ],
         env=os.environ | {"PYTHONPATH": str(target)},
         capture_output=True,

@@ -55,11 +55,11 @@ def _queue_lambda_answer(payload: Any) -> None:
 
 
 @pytest.fixture
-def hook_stack(dev_app: SynthesizedApp) -> Iterator[tuple[EmulatedStack, str]]:
-    stack = dev_app.stacks["VisitCounter"]
+def hook_stack(visit_counter_app: SynthesizedApp) -> Iterator[tuple[EmulatedStack, str]]:
+    stack = visit_counter_app.stacks["VisitCounter"]
     hook = stack.node.find_child("VisitCounter").node.find_child("PreTrafficHook").node.find_child("Function")
     with mock_aws(config={"lambda": {"use_docker": False}}):
-        yield EmulatedStack(dev_app.templates["VisitCounter"]), logical_id(hook)
+        yield EmulatedStack(visit_counter_app.templates["VisitCounter"]), logical_id(hook)
 
 
 def _run_hook(

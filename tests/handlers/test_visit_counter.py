@@ -1,4 +1,4 @@
-"""The demo visit counter on moto, under exactly the actions its synthesized role grants."""
+"""The harness itself, on its fixture stack: a handler on moto under exactly its role's granted actions."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from moto import mock_aws
 from tests.harness.aws_resources import EmulatedStack
 from tests.harness.iam import handler_actions
 from tests.harness.lambda_runtime import function_under_test
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id
+from tests.harness.synth import FIXTURES, SynthesizedApp, logical_id
 
-CODE = LAMBDA_SRC / "visit_counter"
+CODE = FIXTURES / "visit_counter"
 
 
 @pytest.fixture
-def emulated(dev_app: SynthesizedApp) -> Iterator[tuple[EmulatedStack, str, str]]:
-    stack = dev_app.stacks["VisitCounter"]
+def emulated(visit_counter_app: SynthesizedApp) -> Iterator[tuple[EmulatedStack, str, str]]:
+    stack = visit_counter_app.stacks["VisitCounter"]
     with mock_aws():
-        emulated = EmulatedStack(dev_app.templates["VisitCounter"])
+        emulated = EmulatedStack(visit_counter_app.templates["VisitCounter"])
         yield emulated, logical_id(stack.counter.function), logical_id(stack.table)  # type: ignore[attr-defined]
 
 

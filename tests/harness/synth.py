@@ -26,6 +26,7 @@ from stacks.reference_app import add_reference_stacks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -53,12 +54,12 @@ class SynthesizedApp:
     templates: dict[str, dict[str, Any]]
 
     def template(self, short_name: str) -> Template:
-        """An ``aws_cdk.assertions.Template`` for the stack (short name, e.g. ``VisitCounter``)."""
+        """An ``aws_cdk.assertions.Template`` for the stack (short name, e.g. ``OrdersApi``)."""
         return Template.from_json(self.templates[short_name])
 
 
 def short_name(stack: Stack) -> str:
-    """``ServerlessPatterns-dev-VisitCounter`` -> ``VisitCounter``."""
+    """``ServerlessPatterns-dev-OrdersApi`` -> ``OrdersApi``."""
     return stack.stack_name.split("-", 2)[-1]
 
 

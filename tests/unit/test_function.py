@@ -14,9 +14,9 @@ from serverless_patterns import Deployment, ProvisionedConcurrency, ServerlessFu
 
 from stacks.stage_config import stage_config
 from tests.harness.iam import role_statements
-from tests.harness.synth import LAMBDA_SRC, logical_id, new_app
+from tests.harness.synth import FIXTURES, logical_id, new_app
 
-CODE = LAMBDA_SRC / "visit_counter"
+CODE = FIXTURES / "visit_counter"
 
 
 def build(stage: str = "dev", **overrides: Any) -> tuple[Stack, ServerlessFunction, Template]:

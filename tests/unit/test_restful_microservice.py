@@ -421,9 +421,20 @@ def test_cdk_nag_and_cfn_lint_are_clean(configuration: str, request: pytest.Fixt
     assert cfn_lint_findings(template) == []
 
 
-def test_cloud_watch_role_is_opt_in_and_acknowledged() -> None:
+def test_cloud_watch_role_is_opt_in_scoped_and_set_before_the_stage() -> None:
     stack, _, assertions, _ = build(cloud_watch_role=True)
     assertions.resource_count_is("AWS::ApiGateway::Account", 1)
+    raw = assertions.to_json()
+    roles = [
+        r
+        for r in raw["Resources"].values()
+        if r["Type"] == "AWS::IAM::Role"
+        and "apigateway.amazonaws.com" in str(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+    assert len(roles) == 1 and "ManagedPolicyArns" not in roles[0]["Properties"]
+    account_id = next(lid for lid, r in raw["Resources"].items() if r["Type"] == "AWS::ApiGateway::Account")
+    stage = next(r for r in raw["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
+    assert account_id in stage.get("DependsOn", [])
     assert nag_findings(stack) == []
 
 
