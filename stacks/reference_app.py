@@ -19,8 +19,10 @@ def add_reference_stacks(app: App, stage: str) -> list[Stack]:
     api_gateway_account = ApiGatewayAccountStack(app, f"{prefix}-ApiGatewayAccount")
     orders = OrdersApiStack(app, f"{prefix}-OrdersApi", config=config)
     notes = NotesAppStack(app, f"{prefix}-NotesApp", config=config)
-    for api_stack in (orders, notes):  # their stages log only once the account setting exists
-        api_stack.add_dependency(api_gateway_account)
+    for api_stack in (orders, notes):
+        api_stack.add_stack_dependency(
+            api_gateway_account, "its stage logs only once the account setting exists"
+        )
     return [
         ClickstreamStack(app, f"{prefix}-Clickstream", config=config),
         ExchangeRatesJobStack(app, f"{prefix}-ExchangeRatesJob", config=config),
