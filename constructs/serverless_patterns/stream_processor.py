@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -205,6 +206,20 @@ class StreamProcessor(Construct):
 
         self.consumer: kinesis.StreamConsumer | None = None
         """The enhanced fan-out consumer (``enhanced_fan_out=True``), else ``None``."""
+        # The same mapping settings whether the function reads the stream itself or through a consumer.
+        mapping: dict[str, Any] = {
+            "starting_position": starting_position,
+            "starting_position_timestamp": starting_position_timestamp,
+            "batch_size": batch_size,
+            "max_batching_window": max_batching_window,
+            "parallelization_factor": parallelization_factor,
+            "bisect_batch_on_error": bisect_batch_on_error,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+            "report_batch_item_failures": report_batch_item_failures,
+            "tumbling_window": tumbling_window,
+            "on_failure": event_sources.SqsDlq(self.failure_queue),
+        }
         source: event_sources.KinesisEventSource | event_sources.KinesisConsumerEventSource
         if enhanced_fan_out:
             self.consumer = kinesis.StreamConsumer(
@@ -213,35 +228,9 @@ class StreamProcessor(Construct):
                 stream=self.stream,
                 stream_consumer_name=f"{Stack.of(self).stack_name}-{id}"[:128],
             )
-            source = event_sources.KinesisConsumerEventSource(
-                self.consumer,
-                starting_position=starting_position,
-                starting_position_timestamp=starting_position_timestamp,
-                batch_size=batch_size,
-                max_batching_window=max_batching_window,
-                parallelization_factor=parallelization_factor,
-                bisect_batch_on_error=bisect_batch_on_error,
-                retry_attempts=retry_attempts,
-                max_record_age=max_record_age,
-                report_batch_item_failures=report_batch_item_failures,
-                tumbling_window=tumbling_window,
-                on_failure=event_sources.SqsDlq(self.failure_queue),
-            )
+            source = event_sources.KinesisConsumerEventSource(self.consumer, **mapping)
         else:
-            source = event_sources.KinesisEventSource(
-                self.stream,
-                starting_position=starting_position,
-                starting_position_timestamp=starting_position_timestamp,
-                batch_size=batch_size,
-                max_batching_window=max_batching_window,
-                parallelization_factor=parallelization_factor,
-                bisect_batch_on_error=bisect_batch_on_error,
-                retry_attempts=retry_attempts,
-                max_record_age=max_record_age,
-                report_batch_item_failures=report_batch_item_failures,
-                tumbling_window=tumbling_window,
-                on_failure=event_sources.SqsDlq(self.failure_queue),
-            )
+            source = event_sources.KinesisEventSource(self.stream, **mapping)
         self.function.alias.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
         """The id (UUID) of the event source mapping, for ``aws lambda update-event-source-mapping``."""
