@@ -11,9 +11,13 @@ from stacks.notes_app_stack import NotesAppStack
 from stacks.orders_api_stack import OrdersApiStack
 from stacks.stage_config import stage_config
 
+#: Short names of the reference stacks, in the order ``add_reference_stacks`` returns them; each
+#: stack's id is ``ServerlessPatterns-<stage>-<name>``.
+STACK_NAMES = ("Clickstream", "ExchangeRatesJob", "ApiGatewayAccount", "OrdersApi", "NotesApp")
+
 
 def add_reference_stacks(app: App, stage: str) -> list[Stack]:
-    """Add the reference stacks for ``stage`` (dev or prod) to ``app`` and return them."""
+    """Add the reference stacks for ``stage`` (dev or prod) to ``app`` and return them (see STACK_NAMES)."""
     config = stage_config(stage)
     prefix = f"ServerlessPatterns-{config.name}"
     api_gateway_account = ApiGatewayAccountStack(app, f"{prefix}-ApiGatewayAccount")

@@ -7,6 +7,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_sqs as sqs
 
 from app import build_app
+from stacks.reference_app import STACK_NAMES
 from tests.harness.synth import SynthesizedApp, cdk_json_context
 
 
@@ -39,3 +40,8 @@ def test_api_stacks_deploy_after_the_api_gateway_account_setting(dev_app: Synthe
     template.resource_count_is("AWS::ApiGateway::Account", 1)
     template.has_resource("AWS::ApiGateway::Account", {"DeletionPolicy": "Retain"})
     template.has_resource("AWS::IAM::Role", {"DeletionPolicy": "Retain"})
+
+
+def test_stack_names_list_every_reference_stack(dev_app: SynthesizedApp) -> None:
+    """Tests parametrize over STACK_NAMES; it must name exactly the stacks the app builds."""
+    assert tuple(dev_app.stacks) == STACK_NAMES
