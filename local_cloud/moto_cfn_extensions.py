@@ -502,6 +502,11 @@ def _schedule(request: CreateRequest) -> Created:
 
 
 # ---- API Gateway -------------------------------------------------------------------------------
+def _present(properties: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The CloudFormation properties in ``names`` that are set, renamed to their API argument names."""
+    return {argument: properties[key] for key, argument in names.items() if key in properties}
+
+
 @resource_type("AWS::ApiGateway::Method")
 def _method(request: CreateRequest) -> Created:
     # moto keeps only the type and URI of the integration; the local API front needs all of it.
@@ -523,9 +528,7 @@ def _method(request: CreateRequest) -> Created:
         "RequestParameters": "requestParameters",
         "OperationName": "operationName",
     }
-    for key, arg in optional.items():
-        if key in props:
-            args[arg] = props[key]
+    args.update(_present(props, optional))
     if "requestParameters" in args:
         args["requestParameters"] = {k: _as_bool(v) for k, v in args["requestParameters"].items()}
     apigateway.put_method(**args)
@@ -556,9 +559,7 @@ def _method(request: CreateRequest) -> Created:
             "TimeoutInMillis": "timeoutInMillis",
             "ContentHandling": "contentHandling",
         }
-        for key, arg in optional_integration.items():
-            if key in integration:
-                integration_args[arg] = integration[key]
+        integration_args.update(_present(integration, optional_integration))
         apigateway.put_integration(**integration_args)
         for response in integration.get("IntegrationResponses", []):
             apigateway.put_integration_response(
@@ -665,9 +666,7 @@ def _authorizer(request: CreateRequest) -> Created:
         "AuthorizerResultTtlInSeconds": "authorizerResultTtlInSeconds",
         "IdentityValidationExpression": "identityValidationExpression",
     }
-    for key, arg in optional.items():
-        if key in props:
-            args[arg] = props[key]
+    args.update(_present(props, optional))
     authorizer = client("apigateway").create_authorizer(**args)
     return Created(authorizer["id"], {"AuthorizerId": authorizer["id"]})
 
