@@ -8,8 +8,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
-from serverless_patterns import PeriodicJob
-from serverless_patterns._nag import acknowledge
+from serverless_patterns import PeriodicJob, acknowledge
 
 from constructs import Construct
 from stacks.stage_config import StageConfig

@@ -14,7 +14,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
+from serverless_patterns.core.nag import acknowledge
 
 
 class ApiGatewayCloudWatchRole(Construct):

@@ -30,11 +30,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
-from serverless_patterns._resources import alarm_on_any, kept_failures_queue
-from serverless_patterns._validation import check_duration_seconds, check_int_range, is_token
-from serverless_patterns.deployment import Deployment
-from serverless_patterns.function import ServerlessFunction
+from serverless_patterns.core.alarms import alarm_on_any
+from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.queues import kept_failures_queue
+from serverless_patterns.core.validation import check_duration_seconds, check_int_range, is_token
+from serverless_patterns.function import Deployment, FunctionOptions, ServerlessFunction
 
 #: Partition key and TTL attribute of the idempotency table (what Powertools Idempotency expects).
 IDEMPOTENCY_KEY = "id"
@@ -235,18 +235,20 @@ class PeriodicJob(Construct):
             self,
             "Job",
             code_path=code_path,
-            handler=handler,
-            description=description,
-            service_name=service_name or id,
-            memory_size=memory_size,
-            timeout=timeout,
-            environment={**(environment or {}), **job_environment},
-            log_retention=log_retention,
             removal_policy=removal_policy,
-            reserved_concurrency=reserved_concurrency,
-            deployment=deployment,
-            async_retry_attempts=async_retry_attempts,
-            async_max_event_age=async_max_event_age,
+            function=FunctionOptions(
+                handler=handler,
+                description=description,
+                service_name=service_name or id,
+                memory_size=memory_size,
+                timeout=timeout,
+                environment={**(environment or {}), **job_environment},
+                log_retention=log_retention,
+                reserved_concurrency=reserved_concurrency,
+                deployment=deployment,
+                async_retry_attempts=async_retry_attempts,
+                async_max_event_age=async_max_event_age,
+            ),
         )
         """The job's ``ServerlessFunction`` (alias, role, failure queue, alarms, deployment group)."""
         self.function: lambda_.Function = self.job.function

@@ -34,16 +34,21 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
-from serverless_patterns._validation import (
+from serverless_patterns.api_gateway_account import ApiGatewayCloudWatchRole
+from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.table import TableAccess
+from serverless_patterns.core.validation import (
     check_duration_seconds,
     check_int_range,
     check_open_interval,
     is_token,
 )
-from serverless_patterns.api_gateway_account import ApiGatewayCloudWatchRole
-from serverless_patterns.deployment import Deployment
-from serverless_patterns.function import ProvisionedConcurrency, ServerlessFunction
+from serverless_patterns.function import (
+    Deployment,
+    FunctionOptions,
+    ProvisionedConcurrency,
+    ServerlessFunction,
+)
 
 #: Methods a route may declare. OPTIONS is reserved for CORS preflight (``cors_allowed_origins``).
 ROUTE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -217,7 +222,7 @@ _WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Pu
 
 
 @dataclass(frozen=True)
-class TableAccess:
+class _OldTableAccess:
     """What the function may do with the table (and its indexes). Build one with a factory.
 
     ``read()`` never includes a write action, so a read-only service cannot change data.
@@ -414,21 +419,23 @@ class RestfulMicroservice(Construct):
             self,
             "Handler",
             code_path=code_path,
-            handler=handler,
-            description=description,
-            service_name=service_name,
-            memory_size=memory_size,
-            timeout=timeout,
-            environment={
-                "TABLE_NAME": self.table.table_name,
-                "ALLOWED_ORIGINS": ",".join(cors_allowed_origins),
-                **(environment or {}),
-            },
-            log_retention=log_retention,
             removal_policy=removal_policy,
-            reserved_concurrency=reserved_concurrency,
-            provisioned_concurrency=provisioned_concurrency,
-            deployment=deployment,
+            function=FunctionOptions(
+                handler=handler,
+                description=description,
+                service_name=service_name,
+                memory_size=memory_size,
+                timeout=timeout,
+                environment={
+                    "TABLE_NAME": self.table.table_name,
+                    "ALLOWED_ORIGINS": ",".join(cors_allowed_origins),
+                    **(environment or {}),
+                },
+                log_retention=log_retention,
+                reserved_concurrency=reserved_concurrency,
+                provisioned_concurrency=provisioned_concurrency,
+                deployment=deployment,
+            ),
         )
         """The ``ServerlessFunction`` behind every route (its ``.alias`` is the integration target)."""
         self._grant_table(table_access, encryption_key)

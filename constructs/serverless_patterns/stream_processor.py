@@ -25,10 +25,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns._resources import alarm_on_any, kept_failures_queue
-from serverless_patterns._validation import check_duration_seconds, check_int_range, is_token
-from serverless_patterns.deployment import Deployment
-from serverless_patterns.function import ProvisionedConcurrency, ServerlessFunction
+from serverless_patterns.core.alarms import alarm_on_any
+from serverless_patterns.core.queues import kept_failures_queue
+from serverless_patterns.core.validation import check_duration_seconds, check_int_range, is_token
+from serverless_patterns.function import (
+    Deployment,
+    FunctionOptions,
+    ProvisionedConcurrency,
+    ServerlessFunction,
+)
 
 _HOUR = 3600
 _TABLE_ACTION = re.compile(r"^dynamodb:[A-Z][A-Za-z]+$")
@@ -178,17 +183,19 @@ class StreamProcessor(Construct):
             self,
             "Processor",
             code_path=code_path,
-            handler=handler,
-            description=description,
-            service_name=service_name or id,
-            memory_size=memory_size,
-            timeout=timeout,
-            environment={**(environment or {}), "TABLE_NAME": self.table.table_name},
-            log_retention=log_retention,
             removal_policy=removal_policy,
-            reserved_concurrency=reserved_concurrency,
-            provisioned_concurrency=provisioned_concurrency,
-            deployment=deployment,
+            function=FunctionOptions(
+                handler=handler,
+                description=description,
+                service_name=service_name or id,
+                memory_size=memory_size,
+                timeout=timeout,
+                environment={**(environment or {}), "TABLE_NAME": self.table.table_name},
+                log_retention=log_retention,
+                reserved_concurrency=reserved_concurrency,
+                provisioned_concurrency=provisioned_concurrency,
+                deployment=deployment,
+            ),
         )
         """The processing function; the event source mapping targets ``.function.alias``."""
         self.table.grant(self.function.function, *table_actions)

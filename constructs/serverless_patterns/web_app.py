@@ -37,10 +37,9 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
-from serverless_patterns._validation import is_token
-from serverless_patterns.deployment import Deployment
-from serverless_patterns.function import ProvisionedConcurrency
+from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.validation import is_token
+from serverless_patterns.function import Deployment, ProvisionedConcurrency
 from serverless_patterns.restful_microservice import (
     DEFAULT_ROUTES,
     Authorization,

@@ -15,11 +15,12 @@ import serverless_patterns, sys
 assert serverless_patterns.__file__.startswith(sys.argv[1]), serverless_patterns.__file__
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
-from serverless_patterns import ServerlessFunction, SmokeTest, Deployment
+from serverless_patterns import Deployment, FunctionOptions, ServerlessFunction, SmokeTest
 app = App()
 stack = Stack(app, "Installed")
+hook = SmokeTest(event={"page": "x"})
 ServerlessFunction(stack, "Fn", code_path=sys.argv[2],
-                   deployment=Deployment.all_at_once(pre_traffic_hook=SmokeTest(event={"page": "x"})))
+                   function=FunctionOptions(deployment=Deployment.all_at_once(pre_traffic_hook=hook)))
 Template.from_stack(stack).resource_count_is("AWS::Lambda::Function", 2)
 print("installed package OK")
 """
@@ -35,7 +36,7 @@ def test_wheel_installs_a_typed_package_with_its_hook_code(tmp_path: Path) -> No
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {
         "serverless_patterns/py.typed",
-        "serverless_patterns/function.py",
+        "serverless_patterns/function/construct.py",
         "serverless_patterns/pre_traffic_hook/handler.py",
         "serverless_patterns/pre_traffic_hook/smoke_test.py",
     } <= names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,13 @@ import pytest
 from aws_cdk import CfnParameter, Duration, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
-from serverless_patterns import Deployment, ProvisionedConcurrency, ServerlessFunction, SmokeTest
+from serverless_patterns import (
+    Deployment,
+    FunctionOptions,
+    ProvisionedConcurrency,
+    ServerlessFunction,
+    SmokeTest,
+)
 
 from stacks.stage_config import stage_config
 from tests.harness.iam import role_statements
@@ -19,11 +26,20 @@ from tests.harness.synth import FIXTURES, logical_id, new_app
 CODE = FIXTURES / "visit_counter"
 
 
+OPTION_FIELDS = {option.name for option in dataclasses.fields(FunctionOptions)}
+
+
+def new_function(stack: Stack, id: str = "Fn", **arguments: Any) -> ServerlessFunction:
+    """A ServerlessFunction from flat arguments: FunctionOptions fields go into ``function=``."""
+    options = {name: value for name, value in arguments.items() if name in OPTION_FIELDS}
+    rest = {name: value for name, value in arguments.items() if name not in OPTION_FIELDS}
+    return ServerlessFunction(stack, id, **{"code_path": CODE, **rest}, function=FunctionOptions(**options))
+
+
 def build(stage: str = "dev", **overrides: Any) -> tuple[Stack, ServerlessFunction, Template]:
     config = stage_config(stage)
     stack = Stack(new_app(), "Test")
     arguments: dict[str, Any] = {
-        "code_path": CODE,
         "log_retention": config.log_retention,
         "removal_policy": config.removal_policy,
         "provisioned_concurrency": config.provisioned_concurrency,
@@ -31,7 +47,7 @@ def build(stage: str = "dev", **overrides: Any) -> tuple[Stack, ServerlessFuncti
         "environment": {"TABLE_NAME": "visits"},
     }
     arguments.update(overrides)
-    function = ServerlessFunction(stack, "Fn", **arguments)
+    function = new_function(stack, **arguments)
     return stack, function, Template.from_stack(stack)
 
 
@@ -312,12 +328,7 @@ def test_version_changes_with_configuration_and_with_code(tmp_path: Path) -> Non
 def test_custom_hook_functions_and_linear(tmp_path: Path) -> None:
     stack = Stack(new_app(), "Hooks")
     hook = lambda_.Function.from_function_name(stack, "MyHook", "my-post-hook")
-    ServerlessFunction(
-        stack,
-        "Fn",
-        code_path=CODE,
-        deployment=Deployment.linear(20, Duration.minutes(2), post_traffic_hook=hook),
-    )
+    new_function(stack, deployment=Deployment.linear(20, Duration.minutes(2), post_traffic_hook=hook))
     template = Template.from_stack(stack)
     template.has_resource_properties(
         "AWS::CodeDeploy::DeploymentConfig",
@@ -370,9 +381,8 @@ def test_custom_hook_functions_and_linear(tmp_path: Path) -> None:
 )
 def test_bad_arguments_raise_clear_errors(overrides: dict[str, Any], message: str) -> None:
     stack = Stack(new_app(), "Bad")
-    arguments = {"code_path": CODE, **overrides}
     with pytest.raises(ValueError, match=message):
-        ServerlessFunction(stack, "Fn", **arguments)
+        new_function(stack, **overrides)
 
 
 @pytest.mark.parametrize(
@@ -417,10 +427,8 @@ def test_unresolved_tokens_pass_through() -> None:
     stack = Stack(new_app(), "Tokens")
     memory = CfnParameter(stack, "Memory", type="Number").value_as_number
     retries = Token.as_number(CfnParameter(stack, "Retries", type="Number").value_as_number)
-    ServerlessFunction(
+    new_function(
         stack,
-        "Fn",
-        code_path=CODE,
         memory_size=memory,
         async_retry_attempts=retries,  # type: ignore[arg-type]
         timeout=Duration.seconds(CfnParameter(stack, "Timeout", type="Number").value_as_number),

@@ -1,13 +1,12 @@
-"""Small resource recipes the patterns share, so each decision is made (and acknowledged) once."""
+"""The queue recipe the patterns share: where failed events are kept (decided and acknowledged once)."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
+from serverless_patterns.core.nag import acknowledge
 
 
 def kept_failures_queue(scope: Construct, id: str, *, removal_policy: RemovalPolicy, holds: str) -> sqs.Queue:
@@ -31,20 +30,3 @@ def kept_failures_queue(scope: Construct, id: str, *, removal_policy: RemovalPol
     acknowledge(queue, "AwsSolutions-SQS3", reason)
     acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
     return queue
-
-
-def alarm_on_any(
-    scope: Construct, id: str, *, alarm_name: str, alarm_description: str, metric: cloudwatch.IMetric
-) -> cloudwatch.Alarm:
-    """An alarm that fires when ``metric`` is at least 1 in one period; no data means all is well."""
-    return cloudwatch.Alarm(
-        scope,
-        id,
-        alarm_name=alarm_name,
-        alarm_description=alarm_description,
-        metric=metric,
-        threshold=1,
-        evaluation_periods=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )

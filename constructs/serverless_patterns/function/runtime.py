@@ -6,17 +6,17 @@ runtime, architecture, logging, tracing, the Powertools layer and the IAM role a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
+from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.function.options import FunctionOptions
 
 #: The newest Python runtime that both aws-cdk-lib 2.275 and the public Powertools layer offer.
 PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -49,28 +49,19 @@ class HardenedFunction:
 
 
 def create_hardened_function(
-    scope: Construct,
-    *,
-    code_path: Path,
-    handler: str,
-    description: str | None,
-    service_name: str,
-    memory_size: int,
-    timeout: Duration,
-    environment: Mapping[str, str],
-    log_retention: logs.RetentionDays,
-    removal_policy: RemovalPolicy,
-    reserved_concurrency: int | None = None,
+    scope: Construct, *, code_path: Path, options: FunctionOptions, removal_policy: RemovalPolicy
 ) -> HardenedFunction:
     """Build a Lambda function with its own least-privilege role inside ``scope``.
 
     The role starts with exactly two grants: write to the function's own log group, and X-Ray
     segment upload (added by CDK for active tracing). No AWS managed policy is attached.
+    ``options`` must have its defaults filled in (timeout, service name).
     """
+    service_name = options.service_name or "function"
     log_group = logs.LogGroup(
         scope,
         "LogGroup",
-        retention=log_retention,
+        retention=options.log_retention,
         removal_policy=removal_policy,
     )
     role = iam.Role(
@@ -84,12 +75,12 @@ def create_hardened_function(
         scope,
         "Function",
         code=lambda_.Code.from_asset(str(code_path), exclude=ASSET_EXCLUDES),
-        handler=handler,
+        handler=options.handler,
         runtime=PYTHON_RUNTIME,
         architecture=lambda_.Architecture.ARM_64,
-        description=description,
-        memory_size=memory_size,
-        timeout=timeout,
+        description=options.description,
+        memory_size=options.memory_size,
+        timeout=options.timeout,
         role=role,
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
@@ -102,9 +93,9 @@ def create_hardened_function(
         environment={
             "POWERTOOLS_SERVICE_NAME": service_name,
             "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
-            **environment,
+            **options.environment,
         },
-        reserved_concurrent_executions=reserved_concurrency,
+        reserved_concurrent_executions=options.reserved_concurrency,
     )
     acknowledge(
         role,

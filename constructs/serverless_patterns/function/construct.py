@@ -8,9 +8,6 @@ alarms and traffic-shifting deployments. Patterns add only their trigger, data s
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -23,52 +20,21 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns._nag import acknowledge
-from serverless_patterns._resources import alarm_on_any, kept_failures_queue
-from serverless_patterns._runtime import create_hardened_function
-from serverless_patterns._validation import (
-    check_duration_seconds,
-    check_int_range,
-    check_open_interval,
-    is_token,
+from serverless_patterns.core.alarms import alarm_name, alarm_on_any
+from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.queues import kept_failures_queue
+from serverless_patterns.core.validation import check_instance, is_token
+from serverless_patterns.function.deployment import Deployment, Hook, SmokeTest
+from serverless_patterns.function.options import (
+    DEFAULT_ASYNC_MAX_EVENT_AGE,
+    DEFAULT_TIMEOUT,
+    LIBRARY_VARIABLES,
+    FunctionOptions,
 )
-from serverless_patterns.deployment import Deployment, Hook, SmokeTest, SmokeTestHook
+from serverless_patterns.function.runtime import create_hardened_function
+from serverless_patterns.function.smoke_test_hook import SmokeTestHook
 
 ALIAS_NAME = "live"
-_HANDLER_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\.[A-Za-z_]\w*$")
-
-
-@dataclass(frozen=True)
-class ProvisionedConcurrency:
-    """Pre-initialized execution environments on the ``live`` alias, optionally auto-scaled.
-
-    Args:
-        min: environments kept warm at all times (>= 1).
-        max: upper bound for target-tracking autoscaling (>= ``min``); defaults to ``min``, which
-            means no autoscaling.
-        utilization: target provisioned-concurrency utilization for autoscaling, strictly between
-            0 and 1 (default 0.7). Used only when ``max > min``.
-    """
-
-    min: int
-    max: int | None = None
-    utilization: float = 0.7
-
-    def __post_init__(self) -> None:
-        check_int_range("ProvisionedConcurrency.min", self.min, 1, 100_000)
-        if self.max is not None and not is_token(self.max) and not is_token(self.min) and self.max < self.min:
-            raise ValueError(f"ProvisionedConcurrency.max must be at least min ({self.min}), got {self.max}")
-        check_open_interval("ProvisionedConcurrency.utilization", self.utilization, 0, 1)
-
-    @property
-    def upper_bound(self) -> int:
-        """The most environments this setting can provision."""
-        return self.max if self.max is not None else self.min
-
-    @property
-    def autoscaled(self) -> bool:
-        """True when the alias scales between ``min`` and ``max``."""
-        return self.max is not None and self.max > self.min
 
 
 class ServerlessFunction(Construct):
@@ -81,24 +47,17 @@ class ServerlessFunction(Construct):
     Args:
         scope: the parent construct.
         id: the construct id.
-        code_path: folder holding the function's code (must exist); it becomes one asset.
-        handler: ``module.function`` inside ``code_path`` (default ``handler.handler``); the module
-            file must exist.
-        description: shown in the Lambda console.
-        service_name: ``POWERTOOLS_SERVICE_NAME`` for logs, traces and metrics (default: ``id``).
-        memory_size: MB, 128..10240 (default 256).
-        timeout: 1..900 seconds (default 10 s). The p99 duration alarm fires at 90% of it.
-        environment: extra environment variables.
-        log_retention: retention of the function's own log group (default one week).
-        removal_policy: for the log group and failure queue when the stack goes (default DESTROY;
-            use RETAIN in production).
-        reserved_concurrency: hard cap on concurrent executions; at least the provisioned
-            concurrency's upper bound. Default: none (the account pool).
-        provisioned_concurrency: warm environments on the alias (default none).
-        deployment: how new versions take traffic (default ``Deployment.all_at_once()``).
-        async_retry_attempts: retries of a failed asynchronous invocation, 0..2 (default 2).
-        async_max_event_age: how long an async event may wait, 60..21600 seconds (default 6 hours).
-            Events that fail every retry or grow too old land in ``.failure_queue``.
+        code_path: folder holding the function's code (must exist); it becomes one asset. The module
+            that ``function.handler`` names must exist in it.
+        function: how the function runs (``FunctionOptions``; default ``FunctionOptions()``: 256 MB,
+            10 s, all-at-once deployments, no provisioned concurrency).
+        removal_policy: for the log group and the failure queue when the stack goes (default RETAIN,
+            as for every stateful resource of the library; DESTROY suits throw-away stages).
+
+    Raises:
+        ValueError: ``code_path`` is not a folder, the handler's module is missing, or
+            ``function.environment`` sets a variable the library sets itself.
+        TypeError: ``function`` is not a ``FunctionOptions``.
     """
 
     def __init__(
@@ -107,44 +66,18 @@ class ServerlessFunction(Construct):
         id: str,
         *,
         code_path: str | os.PathLike[str],
-        handler: str = "handler.handler",
-        description: str | None = None,
-        service_name: str | None = None,
-        memory_size: int = 256,
-        timeout: Duration | None = None,
-        environment: Mapping[str, str] | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK,
-        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
-        reserved_concurrency: int | None = None,
-        provisioned_concurrency: ProvisionedConcurrency | None = None,
-        deployment: Deployment | None = None,
-        async_retry_attempts: int = 2,
-        async_max_event_age: Duration | None = None,
+        function: FunctionOptions | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        timeout = timeout or Duration.seconds(10)
-        async_max_event_age = async_max_event_age or Duration.hours(6)
-        deployment = deployment or Deployment.all_at_once()
+        options = _resolve_options(function, id)
         code_folder = Path(code_path)
-        _check_code(code_folder, handler)
-        check_int_range("memory_size", memory_size, 128, 10240, "MB")
-        check_duration_seconds("timeout", timeout, 1, 900)
-        check_int_range("async_retry_attempts", async_retry_attempts, 0, 2)
-        check_duration_seconds("async_max_event_age", async_max_event_age, 60, 21600)
-        _check_reserved(reserved_concurrency, provisioned_concurrency)
+        _check_code(code_folder, options.handler)
         super().__init__(scope, id)
+        self.options: FunctionOptions = options
+        """The options this function was built with, the defaults filled in."""
 
         built = create_hardened_function(
-            self,
-            code_path=code_folder,
-            handler=handler,
-            description=description,
-            service_name=service_name or id,
-            memory_size=memory_size,
-            timeout=timeout,
-            environment=environment or {},
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-            reserved_concurrency=reserved_concurrency,
+            self, code_path=code_folder, options=options, removal_policy=removal_policy
         )
         self.function: lambda_.Function = built.function
         """The Lambda function. Grant to it; trigger ``.alias`` instead of it."""
@@ -152,7 +85,6 @@ class ServerlessFunction(Construct):
         """The function's own execution role."""
         self.log_group: logs.LogGroup = built.log_group
         """The function's explicit log group."""
-
         self.failure_queue: sqs.Queue = kept_failures_queue(
             self,
             "AsyncFailureQueue",
@@ -160,39 +92,38 @@ class ServerlessFunction(Construct):
             holds="failed async invocations (the live alias's on-failure destination)",
         )
         """Where asynchronous invocations that failed every retry (or expired) are kept, 14 days."""
+        self.alias: lambda_.Alias = self._create_alias(options)
+        """The ``live`` alias: point every trigger here."""
+        self.alarms: list[cloudwatch.Alarm] = self._create_alarms(options.timeout or DEFAULT_TIMEOUT)
+        """Alarms worth paging on; each also rolls back an in-progress deployment."""
+        self.deployment_group: codedeploy.LambdaDeploymentGroup = self._create_deployment(
+            options.deployment or Deployment.all_at_once(), options.log_retention, removal_policy
+        )
+        """The CodeDeploy deployment group that shifts traffic on ``.alias``."""
 
-        self.alias: lambda_.Alias = lambda_.Alias(
+    def _create_alias(self, options: FunctionOptions) -> lambda_.Alias:
+        provisioned = options.provisioned_concurrency
+        alias = lambda_.Alias(
             self,
             "LiveAlias",
             alias_name=ALIAS_NAME,
             version=self.function.current_version,
-            provisioned_concurrent_executions=provisioned_concurrency.min
-            if provisioned_concurrency
-            else None,
+            provisioned_concurrent_executions=provisioned.min if provisioned else None,
             on_failure=destinations.SqsDestination(self.failure_queue),
-            retry_attempts=async_retry_attempts,
-            max_event_age=async_max_event_age,
+            retry_attempts=options.async_retry_attempts,
+            max_event_age=options.async_max_event_age,
         )
-        """The ``live`` alias: point every trigger here."""
         acknowledge(
             self.function,
             "Serverless-LambdaDLQ",
             "Failed async invocations go to the live alias's on-failure destination (.failure_queue), which "
             "keeps the error and context a DLQ would drop; a DLQ as well would store every event twice.",
         )
-        if provisioned_concurrency is not None and provisioned_concurrency.autoscaled:
-            assert provisioned_concurrency.max is not None
-            scaling = self.alias.add_auto_scaling(
-                min_capacity=provisioned_concurrency.min, max_capacity=provisioned_concurrency.max
-            )
-            scaling.scale_on_utilization(utilization_target=provisioned_concurrency.utilization)
-
-        self.alarms: list[cloudwatch.Alarm] = self._create_alarms(timeout)
-        """Alarms worth paging on; each also rolls back an in-progress deployment."""
-        self.deployment_group: codedeploy.LambdaDeploymentGroup = self._create_deployment(
-            deployment, log_retention, removal_policy
-        )
-        """The CodeDeploy deployment group that shifts traffic on ``.alias``."""
+        if provisioned is not None and provisioned.autoscaled:
+            assert provisioned.max is not None
+            scaling = alias.add_auto_scaling(min_capacity=provisioned.min, max_capacity=provisioned.max)
+            scaling.scale_on_utilization(utilization_target=provisioned.utilization)
+        return alias
 
     def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Roll back an in-progress deployment of this function when ``alarm`` fires (e.g. API 5XX).
@@ -205,19 +136,18 @@ class ServerlessFunction(Construct):
         )
 
     def _create_alarms(self, timeout: Duration) -> list[cloudwatch.Alarm]:
-        name = f"{Stack.of(self).stack_name} {self.node.path.split('/', 1)[-1]}"
         one_minute = Duration.minutes(1)
         errors = alarm_on_any(
             self,
             "ErrorsAlarm",
-            alarm_name=f"{name} function errors",
+            alarm_name=alarm_name(self, "function errors"),
             alarm_description="The live alias returned at least one function error in a minute.",
             metric=self.alias.metric_errors(period=one_minute, statistic="Sum"),
         )
         throttles = alarm_on_any(
             self,
             "ThrottlesAlarm",
-            alarm_name=f"{name} function throttles",
+            alarm_name=alarm_name(self, "function throttles"),
             alarm_description="The live alias throttled at least one invocation in a minute.",
             metric=self.alias.metric_throttles(period=one_minute, statistic="Sum"),
         )
@@ -225,7 +155,7 @@ class ServerlessFunction(Construct):
         duration = cloudwatch.Alarm(
             self,
             "DurationAlarm",
-            alarm_name=f"{name} function p99 duration",
+            alarm_name=alarm_name(self, "function p99 duration"),
             alarm_description="p99 duration of the live alias above 90% of the timeout for 2 minutes.",
             metric=self.alias.metric_duration(period=one_minute, statistic="p99"),
             threshold=threshold_ms,
@@ -309,25 +239,27 @@ def _codedeploy_application(stack: Stack) -> codedeploy.LambdaApplication:
     return codedeploy.LambdaApplication(stack, "ServerlessDeployments")
 
 
+def _resolve_options(function: FunctionOptions | None, id: str) -> FunctionOptions:
+    """``function`` (or the defaults) with timeout, event age and service name filled in."""
+    options = function if function is not None else FunctionOptions()
+    check_instance("function", options, FunctionOptions, "a FunctionOptions")
+    taken = sorted(set(LIBRARY_VARIABLES) & set(options.environment))
+    if taken:
+        raise ValueError(
+            f"function.environment must not set {', '.join(taken)}: ServerlessFunction sets "
+            "it from service_name and the library's metrics namespace"
+        )
+    return options.with_defaults(
+        timeout=DEFAULT_TIMEOUT, async_max_event_age=DEFAULT_ASYNC_MAX_EVENT_AGE, service_name=id
+    )
+
+
 def _check_code(code_folder: Path, handler: str) -> None:
     if not code_folder.is_dir():
         raise ValueError(f"code_path must be an existing folder, got {str(code_folder)!r}")
-    if not _HANDLER_PATTERN.match(handler):
-        raise ValueError(f"handler must name 'module.function' (e.g. 'handler.handler'), got {handler!r}")
     module = handler.rsplit(".", 1)[0].replace(".", "/")
     if not (code_folder / f"{module}.py").is_file() and not (code_folder / module / "__init__.py").is_file():
         raise ValueError(
             f"handler {handler!r} names module {module!r}, "
             f"but {code_folder / (module + '.py')} does not exist"
-        )
-
-
-def _check_reserved(reserved: int | None, provisioned: ProvisionedConcurrency | None) -> None:
-    check_int_range("reserved_concurrency", reserved, 0, 100_000)
-    if reserved is None or provisioned is None or is_token(reserved) or is_token(provisioned.upper_bound):
-        return
-    if reserved < provisioned.upper_bound:
-        raise ValueError(
-            f"reserved_concurrency must be at least the provisioned concurrency "
-            f"({provisioned.upper_bound}), got {reserved}"
         )

@@ -26,6 +26,20 @@ def check_int_range(name: str, value: float | None, low: float, high: float, uni
         raise ValueError(f"{name} must be a whole number in {low:g}..{high:g}{suffix}, got {value!r}")
 
 
+def check_number(name: str, value: float | None, low: float, high: float, unit: str) -> None:
+    """Raise unless ``low <= value <= high`` (fractions allowed); ``None`` and tokens pass."""
+    if value is None or is_token(value):
+        return
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be {low:g}..{high:g} {unit}, got {value!r}")
+
+
+def check_instance(name: str, value: object, expected: type | tuple[type, ...], described: str) -> None:
+    """Raise ``TypeError`` unless ``value`` is an instance of ``expected`` (``described`` says what is allowed)."""
+    if not isinstance(value, expected):
+        raise TypeError(f"{name} must be {described}, got {type(value).__name__} {value!r}")
+
+
 def check_duration_seconds(
     name: str, value: Duration | None, low_seconds: float, high_seconds: float | None = None
 ) -> None:

@@ -1,0 +1,228 @@
+"""The one table vocabulary of every pattern: what a function may do with a table, and how a new one looks.
+
+``TableAccess`` is the grant (one validator for every pattern), ``TableOptions`` the shape of a table a
+pattern creates, ``build_table`` the one implementation (``TableV2``) with the library's defaults, and
+``grant_table`` the grant, which covers the table's indexes and its customer-managed key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+
+from constructs import Construct
+from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.validation import check_instance, is_token
+
+#: Actions that only read.
+READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+#: Actions that change items.
+WRITE_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+#: Every action ``TableAccess.of`` accepts: the item and query actions a function calls on a table.
+TABLE_ACTIONS = tuple(sorted(READ_ACTIONS + WRITE_ACTIONS))
+_PLAIN_READS = tuple(a for a in READ_ACTIONS if "PartiQL" not in a)
+_PLAIN_WRITES = tuple(a for a in WRITE_ACTIONS if "PartiQL" not in a)
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """What a function may do with its table (and the table's indexes). Build one with a factory.
+
+    The same type in every pattern that has a table. ``read()`` holds no write action, so a read-only
+    service cannot change data.
+    """
+
+    actions: tuple[str, ...]
+
+    @staticmethod
+    def read() -> TableAccess:
+        """GetItem, BatchGetItem, Query, Scan, ConditionCheckItem, DescribeTable."""
+        return TableAccess(tuple(sorted(_PLAIN_READS)))
+
+    @staticmethod
+    def write() -> TableAccess:
+        """PutItem, UpdateItem, DeleteItem, BatchWriteItem (no reads)."""
+        return TableAccess(tuple(sorted(_PLAIN_WRITES)))
+
+    @staticmethod
+    def read_write() -> TableAccess:
+        """Everything in ``read()`` and ``write()``."""
+        return TableAccess(tuple(sorted(_PLAIN_READS + _PLAIN_WRITES)))
+
+    @staticmethod
+    def of(*actions: str) -> TableAccess:
+        """Exactly these DynamoDB actions, e.g. ``TableAccess.of("dynamodb:GetItem", "dynamodb:Query")``.
+
+        At least one; each one of ``TABLE_ACTIONS``, spelled as AWS spells it (no wildcards). A
+        ``TransactWriteItems`` call needs the actions of its items (e.g. PutItem and UpdateItem).
+
+        Raises:
+            ValueError: no action, or one that is not in ``TABLE_ACTIONS``.
+        """
+        if not actions:
+            raise ValueError("TableAccess.of needs at least one action, e.g. 'dynamodb:GetItem'")
+        for action in actions:
+            if action not in TABLE_ACTIONS:
+                raise ValueError(
+                    f"TableAccess.of actions must each be one of {', '.join(TABLE_ACTIONS)} "
+                    f"(no wildcards), got {action!r}"
+                )
+        return TableAccess(tuple(sorted(set(actions))))
+
+    @property
+    def writes(self) -> bool:
+        """True when any granted action changes items."""
+        return any(action in WRITE_ACTIONS for action in self.actions)
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """The shape of a table a pattern creates. Refused together with an existing ``table``.
+
+    Args:
+        partition_key: the partition key attribute.
+        sort_key: the sort key attribute (default none).
+        global_secondary_indexes: the table's GSIs (default none); the function's grant covers them.
+        time_to_live_attribute: attribute holding an item's expiry in epoch seconds (default none).
+
+    Raises:
+        TypeError: a key that is not a ``dynamodb.Attribute``.
+    """
+
+    partition_key: dynamodb.Attribute
+    sort_key: dynamodb.Attribute | None = None
+    global_secondary_indexes: Sequence[dynamodb.GlobalSecondaryIndexPropsV2] = field(default=())
+    time_to_live_attribute: str | None = None
+
+    def __post_init__(self) -> None:
+        check_instance(
+            "TableOptions.partition_key", self.partition_key, dynamodb.Attribute, "a dynamodb.Attribute"
+        )
+        if self.sort_key is not None:
+            check_instance("TableOptions.sort_key", self.sort_key, dynamodb.Attribute, "a dynamodb.Attribute")
+        object.__setattr__(self, "global_secondary_indexes", tuple(self.global_secondary_indexes))
+
+
+def string_key(name: str) -> dynamodb.Attribute:
+    """A string key attribute called ``name``."""
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+def resolve_table_options(
+    table: dynamodb.ITable | None, table_options: TableOptions | None, default: TableOptions
+) -> TableOptions | None:
+    """The options of the table to create: ``None`` when ``table`` is given (refusing ``table_options``
+    then), else ``table_options`` or the pattern's ``default``.
+
+    Raises:
+        ValueError: both ``table`` and ``table_options`` were given.
+        TypeError: ``table`` is not a table or ``table_options`` not a ``TableOptions``.
+    """
+    if table is not None:
+        check_instance("table", table, dynamodb.ITable, "an existing dynamodb table (ITable)")
+        if table_options is not None:
+            raise ValueError(
+                "table_options describe a table this construct creates; leave them out when passing table="
+            )
+        return None
+    if table_options is not None:
+        check_instance("table_options", table_options, TableOptions, "a TableOptions")
+    return table_options or default
+
+
+def check_key_region(scope: Construct, encryption_key: kms.IKey | None) -> None:
+    """A customer-managed key on a ``TableV2`` needs a stack with an explicit region.
+
+    Raises:
+        ValueError: ``encryption_key`` is given and the stack's region is unresolved.
+    """
+    if encryption_key is not None and is_token(Stack.of(scope).region):
+        raise ValueError(
+            "encryption_key needs a stack with an explicit region (env=Environment(region=...)): a "
+            "TableV2 cannot render its customer-managed key in a region-agnostic stack; got an "
+            "unresolved region"
+        )
+
+
+def build_table(
+    scope: Construct,
+    id: str,
+    *,
+    options: TableOptions,
+    encryption_key: kms.IKey | None,
+    removal_policy: RemovalPolicy,
+    point_in_time_recovery: bool = True,
+) -> dynamodb.TableV2:
+    """An on-demand ``TableV2``: point-in-time recovery, the customer-managed ``encryption_key`` (else
+    DynamoDB's owned key), deletion protection whenever the table is retained."""
+    return dynamodb.TableV2(
+        scope,
+        id,
+        partition_key=options.partition_key,
+        sort_key=options.sort_key,
+        billing=dynamodb.Billing.on_demand(),
+        encryption=(
+            dynamodb.TableEncryptionV2.customer_managed_key(encryption_key)
+            if encryption_key is not None
+            else dynamodb.TableEncryptionV2.dynamo_owned_key()
+        ),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        )
+        if point_in_time_recovery
+        else None,
+        global_secondary_indexes=list(options.global_secondary_indexes) or None,
+        time_to_live_attribute=options.time_to_live_attribute,
+        deletion_protection=removal_policy == RemovalPolicy.RETAIN,
+        removal_policy=removal_policy,
+    )
+
+
+def grant_table(
+    table: dynamodb.ITable,
+    function: lambda_.Function,
+    access: TableAccess,
+    encryption_key: kms.IKey | None,
+) -> None:
+    """Grant ``access`` on ``table`` (and its indexes) to ``function``, and the matching use of
+    ``encryption_key`` (decrypt to read, encrypt too to write) when the table has one."""
+    table.grant(function, *access.actions)
+    if encryption_key is not None:
+        if access.writes:
+            encryption_key.grant_encrypt_decrypt(function)
+        else:
+            encryption_key.grant_decrypt(function)
+    table_resource = table.node.default_child
+    if not isinstance(table_resource, dynamodb.CfnGlobalTable | dynamodb.CfnTable):
+        return
+    stack = Stack.of(table)
+    if not stack.resolve(table_resource.global_secondary_indexes):
+        return
+    assert function.role is not None
+    acknowledge(
+        function.role,
+        f"AwsSolutions-IAM5[Resource::<{stack.resolve(table_resource.logical_id)}.Arn>/index/*]",
+        "The table grant covers this one table's global secondary indexes (table ARN + '/index/*'), "
+        "so the function can query them; nothing outside the table.",
+    )
