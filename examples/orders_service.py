@@ -30,7 +30,7 @@ class OrdersServiceStack(Stack):
             self,
             "Orders",
             code_path=LAMBDA_SRC / "orders_api",
-            authorization=Authorization.iam(),  # or .cognito([pool], scopes=[...]) or .none("why"): never implicit
+            authorization=Authorization.iam(),  # or .cognito([pool]) or .none("why"): never implicit
             table_access=TableAccess.of("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
             routes=[
                 Route("POST", "/orders", body_schema={"type": "object", "required": ["customer"]}),

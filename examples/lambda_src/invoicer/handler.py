@@ -11,7 +11,7 @@ TABLE = boto3.resource("dynamodb").Table(os.environ.get("TABLE_NAME", "invoices"
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Put the invoice in ``event`` and answer 200; a smoke test sends ``{"ping": true}`` and writes nothing."""
+    """Put the invoice in ``event``; a smoke test sends ``{"ping": true}`` and writes nothing."""
     if event.get("ping"):
         return {"statusCode": 200}
     TABLE.put_item(Item={"id": str(event["id"]), "amount": str(event.get("amount", "0"))})
