@@ -1,4 +1,4 @@
-"""FunctionOptions and the core table vocabulary: one set of checks, one set of messages, for every pattern."""
+"""FunctionOptions and the core table vocabulary: one set of checks and messages for every pattern."""
 
 from __future__ import annotations
 
