@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct, IConstruct
 
@@ -34,3 +36,13 @@ def alarm_on_any(
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
+
+
+def notify(alarms: list[cloudwatch.Alarm], topic: sns.ITopic | None) -> None:
+    """Send each alarm's ALARM and OK transitions to ``topic`` (nothing when it is ``None``)."""
+    if topic is None:
+        return
+    action = cloudwatch_actions.SnsAction(topic)
+    for alarm in alarms:
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)

@@ -1,16 +1,45 @@
-"""The queue recipe the patterns share: where failed events are kept (decided and acknowledged once)."""
+"""The queue recipe the patterns share: where failed events are kept, and the alarms that watch it.
+
+A kept failure that nobody sees expires unseen, so every such queue comes with two alarms: messages are
+present, and the oldest one nears the end of the queue's retention.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
+from serverless_patterns.core.alarms import alarm_name, alarm_on_any
 from serverless_patterns.core.nag import acknowledge
 
+#: How long a kept failure stays (SQS's maximum).
+KEPT_FAILURES_RETENTION = Duration.days(14)
+#: The "nearing expiry" alarm fires when the oldest kept failure is this old: two days before it is gone.
+NEAR_EXPIRY_AGE = Duration.days(12)
 
-def kept_failures_queue(scope: Construct, id: str, *, removal_policy: RemovalPolicy, holds: str) -> sqs.Queue:
-    """An SQS queue that keeps failed events for 14 days: SQS-managed encryption, SSL-only access.
+
+@dataclass(frozen=True)
+class KeptFailures:
+    """A queue that keeps failed events and the alarms that say so (both notify, neither rolls back:
+    the queue stays non-empty until an operator acts, which would block every later deployment)."""
+
+    queue: sqs.Queue
+    present_alarm: cloudwatch.Alarm
+    near_expiry_alarm: cloudwatch.Alarm
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        """Both alarms."""
+        return [self.present_alarm, self.near_expiry_alarm]
+
+
+def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, holds: str) -> KeptFailures:
+    """An SQS queue that keeps failed events for 14 days (SQS-managed encryption, SSL-only access), with an
+    alarm when it holds any message and one when the oldest nears expiry (12 days).
 
     It is the terminal store for what ``holds`` describes, so it has no dead-letter queue of its own;
     the two cdk-nag rules that ask for one are acknowledged here with that reason.
@@ -20,7 +49,7 @@ def kept_failures_queue(scope: Construct, id: str, *, removal_policy: RemovalPol
         id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
-        retention_period=Duration.days(14),
+        retention_period=KEPT_FAILURES_RETENTION,
         removal_policy=removal_policy,
     )
     reason = (
@@ -29,4 +58,25 @@ def kept_failures_queue(scope: Construct, id: str, *, removal_policy: RemovalPol
     )
     acknowledge(queue, "AwsSolutions-SQS3", reason)
     acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
-    return queue
+    five_minutes = Duration.minutes(5)
+    present = alarm_on_any(
+        scope,
+        f"{id}MessagesAlarm",
+        alarm_name=alarm_name(queue, "holds failures"),
+        alarm_description=f"At least one message is kept in this queue: {holds}. Inspect it, fix the cause and "
+        "redrive or delete it.",
+        metric=queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
+    )
+    near_expiry = cloudwatch.Alarm(
+        scope,
+        f"{id}AgeAlarm",
+        alarm_name=alarm_name(queue, "failures near expiry"),
+        alarm_description=f"The oldest kept failure ({holds}) is {NEAR_EXPIRY_AGE.to_days():g} days old; SQS "
+        f"deletes it at {KEPT_FAILURES_RETENTION.to_days():g} days. Redrive or export it now.",
+        metric=queue.metric_approximate_age_of_oldest_message(period=five_minutes, statistic="Maximum"),
+        threshold=NEAR_EXPIRY_AGE.to_seconds(),
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    return KeptFailures(queue=queue, present_alarm=present, near_expiry_alarm=near_expiry)

@@ -17,12 +17,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns.core.alarms import alarm_name, alarm_on_any
+from serverless_patterns.core.alarms import alarm_name, alarm_on_any, notify
 from serverless_patterns.core.nag import acknowledge
-from serverless_patterns.core.queues import kept_failures_queue
+from serverless_patterns.core.queues import kept_failures
 from serverless_patterns.core.validation import check_instance, is_token
 from serverless_patterns.function.deployment import Deployment, Hook, SmokeTest
 from serverless_patterns.function.options import (
@@ -31,6 +32,7 @@ from serverless_patterns.function.options import (
     LIBRARY_VARIABLES,
     FunctionOptions,
 )
+from serverless_patterns.function.insights import saved_queries
 from serverless_patterns.function.runtime import create_hardened_function
 from serverless_patterns.function.smoke_test_hook import SmokeTestHook
 
@@ -53,6 +55,8 @@ class ServerlessFunction(Construct):
             10 s, all-at-once deployments, no provisioned concurrency).
         removal_policy: for the log group and the failure queue when the stack goes (default RETAIN,
             as for every stateful resource of the library; DESTROY suits throw-away stages).
+        alarm_topic: SNS topic that every alarm of the function notifies, on ALARM and on OK (default none:
+            the alarms only show in the console and roll back deployments).
 
     Raises:
         ValueError: ``code_path`` is not a folder, the handler's module is missing, or
@@ -68,6 +72,7 @@ class ServerlessFunction(Construct):
         code_path: str | os.PathLike[str],
         function: FunctionOptions | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         options = _resolve_options(function, id)
         code_folder = Path(code_path)
@@ -85,17 +90,25 @@ class ServerlessFunction(Construct):
         """The function's own execution role."""
         self.log_group: logs.LogGroup = built.log_group
         """The function's explicit log group."""
-        self.failure_queue: sqs.Queue = kept_failures_queue(
+        self.saved_queries: list[logs.CfnQueryDefinition] = saved_queries(self, self.log_group)
+        """Logs Insights queries for memory over-provisioning and cold starts (right-sizing data)."""
+        kept = kept_failures(
             self,
             "AsyncFailureQueue",
             removal_policy=removal_policy,
             holds="failed async invocations (the live alias's on-failure destination)",
         )
+        self.failure_queue: sqs.Queue = kept.queue
         """Where asynchronous invocations that failed every retry (or expired) are kept, 14 days."""
         self.alias: lambda_.Alias = self._create_alias(options)
         """The ``live`` alias: point every trigger here."""
-        self.alarms: list[cloudwatch.Alarm] = self._create_alarms(options.timeout or DEFAULT_TIMEOUT)
-        """Alarms worth paging on; each also rolls back an in-progress deployment."""
+        self.rollback_alarms: list[cloudwatch.Alarm] = self._create_rollback_alarms(
+            options.timeout or DEFAULT_TIMEOUT
+        )
+        """Alarms on the version being deployed (errors, p99 duration): each rolls back a deployment."""
+        self.alarms: list[cloudwatch.Alarm] = [*self.rollback_alarms, self._throttles_alarm(), *kept.alarms]
+        """Every alarm of the function: the rollback alarms, throttles, and its kept async failures."""
+        notify(self.alarms, alarm_topic)
         self.deployment_group: codedeploy.LambdaDeploymentGroup = self._create_deployment(
             options.deployment or Deployment.all_at_once(), options.log_retention, removal_policy
         )
@@ -135,35 +148,61 @@ class ServerlessFunction(Construct):
             iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[alarm.alarm_arn])
         )
 
-    def _create_alarms(self, timeout: Duration) -> list[cloudwatch.Alarm]:
-        one_minute = Duration.minutes(1)
+    def _version_metric(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+        """``metric_name`` of the ``live`` alias, only for invocations the current version executed.
+
+        Lambda publishes alias metrics per ``ExecutedVersion``; during a canary the old version's traffic
+        therefore cannot trip (or mask) an alarm about the new one.
+        """
+        function_name = self.function.function_name
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name=metric_name,
+            dimensions_map={
+                "FunctionName": function_name,
+                "Resource": f"{function_name}:{ALIAS_NAME}",
+                "ExecutedVersion": self.function.current_version.version,
+            },
+            period=Duration.minutes(1),
+            statistic=statistic,
+        )
+
+    def _create_rollback_alarms(self, timeout: Duration) -> list[cloudwatch.Alarm]:
+        # One function error of the new version in a minute: client input is answered with a 4xx and
+        # never raises (the handlers' contract), so an error is a fault of the code or its resources.
         errors = alarm_on_any(
             self,
             "ErrorsAlarm",
             alarm_name=alarm_name(self, "function errors"),
-            alarm_description="The live alias returned at least one function error in a minute.",
-            metric=self.alias.metric_errors(period=one_minute, statistic="Sum"),
-        )
-        throttles = alarm_on_any(
-            self,
-            "ThrottlesAlarm",
-            alarm_name=alarm_name(self, "function throttles"),
-            alarm_description="The live alias throttled at least one invocation in a minute.",
-            metric=self.alias.metric_throttles(period=one_minute, statistic="Sum"),
+            alarm_description="The version behind the live alias returned at least one function error in a "
+            "minute (client errors are 4xx responses, not function errors).",
+            metric=self._version_metric("Errors", "Sum"),
         )
         threshold_ms = timeout.to_milliseconds() * 0.9 if not is_token(timeout) else 0
         duration = cloudwatch.Alarm(
             self,
             "DurationAlarm",
             alarm_name=alarm_name(self, "function p99 duration"),
-            alarm_description="p99 duration of the live alias above 90% of the timeout for 2 minutes.",
-            metric=self.alias.metric_duration(period=one_minute, statistic="p99"),
+            alarm_description="p99 duration of the version behind the live alias above 90% of the timeout for "
+            "2 minutes: it is about to time out.",
+            metric=self._version_metric("Duration", "p99"),
             threshold=threshold_ms,
             evaluation_periods=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        return [errors, throttles, duration]
+        return [errors, duration]
+
+    def _throttles_alarm(self) -> cloudwatch.Alarm:
+        # Throttles come from concurrency limits, not from a version's code: they notify, never roll back.
+        return alarm_on_any(
+            self,
+            "ThrottlesAlarm",
+            alarm_name=alarm_name(self, "function throttles"),
+            alarm_description="The live alias throttled at least one invocation in a minute: raise reserved "
+            "or provisioned concurrency, or find what floods it.",
+            metric=self.alias.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
+        )
 
     def _create_deployment(
         self, deployment: Deployment, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
@@ -184,7 +223,8 @@ class ServerlessFunction(Construct):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["cloudwatch:DescribeAlarms"], resources=[alarm.alarm_arn for alarm in self.alarms]
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[alarm.alarm_arn for alarm in self.rollback_alarms],
             )
         )
         pre_hook = self._hook("PreTrafficHook", deployment.pre_traffic_hook, log_retention, removal_policy)
@@ -203,7 +243,7 @@ class ServerlessFunction(Construct):
             alias=self.alias,
             application=_codedeploy_application(Stack.of(self)),
             deployment_config=deployment.deployment_config(self, "DeploymentConfig"),
-            alarms=list(self.alarms),
+            alarms=list(self.rollback_alarms),
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),

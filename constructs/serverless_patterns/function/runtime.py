@@ -85,7 +85,8 @@ def create_hardened_function(
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        # INFO keeps Lambda's platform START/REPORT lines: memory used and init duration, to right-size.
+        system_log_level_v2=lambda_.SystemLogLevel.INFO,
         tracing=lambda_.Tracing.ACTIVE,
         layers=[
             lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", powertools_layer_arn())
