@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import CfnParameter, Duration, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
@@ -451,6 +451,32 @@ def test_table_options_describe_a_new_table_and_are_refused_with_an_existing_one
                 partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
             ),
         )
+
+
+def test_tokens_pass_validation_untouched_and_reach_the_template() -> None:
+    stack = Stack(new_app(), "Tokens")
+    seconds = CfnParameter(stack, "Seconds", type="Number").value_as_number
+    url = CfnParameter(stack, "Url").value_as_string
+    expression = CfnParameter(stack, "Expression").value_as_string
+    job = PeriodicJob(
+        stack,
+        "Job",
+        schedule=expression,
+        api_url=url,
+        code_path=CODE,
+        table_access=PUT,
+        connect_timeout=Duration.seconds(seconds),
+        idempotency_ttl=Duration.seconds(seconds),
+    )
+    template = dict(Template.from_stack(stack).to_json())
+    variables = template["Resources"][logical_id(job.function.function)]["Properties"]["Environment"][
+        "Variables"
+    ]
+    assert variables["API_URL"] == {"Ref": "Url"}
+    assert variables["HTTP_CONNECT_TIMEOUT_SECONDS"] == {"Ref": "Seconds"}
+    assert variables["IDEMPOTENCY_TTL_SECONDS"] == {"Ref": "Seconds"}
+    (schedule,) = resources(template, "AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "Expression"}
 
 
 def test_missed_run_window_stays_within_cloudwatch_limits() -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from serverless_patterns.core.table import TableAccess, TableOptions, string_key
@@ -51,6 +51,12 @@ IDEMPOTENCY_ACCESS = TableAccess.of(
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
 )
 _HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def seconds_text(duration: Duration) -> str:
+    """``duration`` in seconds as an environment value (``"3"``); a token stays one (``Token.as_string``)."""
+    seconds = duration.to_seconds()
+    return Token.as_string(seconds) if is_token(duration) else f"{seconds:g}"
 
 
 def job_function_options(function: FunctionOptions | None, id: str) -> FunctionOptions:
@@ -198,8 +204,8 @@ class ApiCall:
         ``API_KEY_HEADER``."""
         variables = {
             "API_URL": self.url,
-            "HTTP_CONNECT_TIMEOUT_SECONDS": f"{self.connect_timeout.to_seconds():g}",
-            "HTTP_READ_TIMEOUT_SECONDS": f"{self.read_timeout.to_seconds():g}",
+            "HTTP_CONNECT_TIMEOUT_SECONDS": seconds_text(self.connect_timeout),
+            "HTTP_READ_TIMEOUT_SECONDS": seconds_text(self.read_timeout),
         }
         if self.key_secret is not None:
             variables["API_KEY_SECRET_ARN"] = self.key_secret.secret_arn

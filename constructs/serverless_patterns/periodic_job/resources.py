@@ -20,7 +20,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from serverless_patterns.core.queues import kept_failures_queue
 from serverless_patterns.core.table import TableOptions, build_table, string_key
-from serverless_patterns.periodic_job.options import IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_ATTRIBUTE, RunSchedule
+from serverless_patterns.periodic_job.options import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    RunSchedule,
+    seconds_text,
+)
 
 #: Why the idempotency table has no point-in-time recovery (the cdk-nag acknowledgment's reason).
 NO_IDEMPOTENCY_BACKUPS = (
@@ -70,7 +75,7 @@ def table_environment(
     return {
         "TABLE_NAME": table.table_name,
         "IDEMPOTENCY_TABLE_NAME": idempotency.table_name,
-        "IDEMPOTENCY_TTL_SECONDS": f"{idempotency_ttl.to_seconds():g}",
+        "IDEMPOTENCY_TTL_SECONDS": seconds_text(idempotency_ttl),
     }
 
 
