@@ -36,7 +36,7 @@ def check_number(name: str, value: float | None, low: float, high: float, unit: 
 
 
 def check_instance(name: str, value: object, expected: type | tuple[type, ...], described: str) -> None:
-    """Raise ``TypeError`` unless ``value`` is an instance of ``expected`` (``described`` says what is allowed)."""
+    """Raise ``TypeError`` unless ``value`` is an ``expected`` (``described`` says what is allowed)."""
     kinds = expected if isinstance(expected, tuple) else (expected,)
     if not any(_is_instance(value, kind) for kind in kinds):
         raise TypeError(f"{name} must be {described}, got {type(value).__name__} {value!r}")

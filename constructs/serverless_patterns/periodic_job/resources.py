@@ -41,24 +41,26 @@ def sink_table(
     encryption_key: kms.IKey | None,
     removal_policy: RemovalPolicy,
 ) -> dynamodb.ITable:
-    """``table`` when given (``options`` is then ``None``), else a new table ``Table`` shaped by
-    ``options``."""
+    """``table`` when given (``options`` is then ``None``), else a new table ``SinkTable`` shaped by
+    ``options``. (0.1 built a ``dynamodb.Table`` with id ``Table``; the new id gives the ``TableV2`` a new
+    logical ID, because CloudFormation cannot change a resource's type in place.)"""
     if options is None:
         assert table is not None, "resolve_table_options returns None only for an existing table"
         return table
     return build_table(
-        scope, "Table", options=options, encryption_key=encryption_key, removal_policy=removal_policy
+        scope, "SinkTable", options=options, encryption_key=encryption_key, removal_policy=removal_policy
     )
 
 
 def idempotency_table(
     scope: Construct, encryption_key: kms.IKey | None, removal_policy: RemovalPolicy
 ) -> dynamodb.TableV2:
-    """A new table ``IdempotencyTable`` for Powertools Idempotency: partition key ``id``, TTL ``expiration``,
+    """A new table ``IdempotencyRecords`` (0.1: ``IdempotencyTable``, a ``dynamodb.Table``) for Powertools
+    Idempotency: partition key ``id``, TTL ``expiration``,
     no point-in-time recovery (acknowledge AwsSolutions-DDB3 with ``NO_IDEMPOTENCY_BACKUPS``)."""
     return build_table(
         scope,
-        "IdempotencyTable",
+        "IdempotencyRecords",
         options=TableOptions(
             partition_key=string_key(IDEMPOTENCY_KEY), time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE
         ),
