@@ -747,6 +747,11 @@ WRONG_TYPES: list[tuple[Callable[[], object], str]] = [
     (_service(table_options={"partition_key": "id"}), "table_options must be a TableOptions, got dict"),
     (_service(max_latency_p99=2), "max_latency_p99 must be an aws_cdk.Duration"),
     (
+        _service(cors_allowed_origins="https://app.example.com"),
+        r"cors_allowed_origins must be a sequence of strings, e.g. \['https://app.example.com'\], got the",
+    ),
+    (_service(cors_allowed_headers="Authorization"), "cors_allowed_headers must be a sequence of strings"),
+    (
         lambda: Route("GET", "/orders", required_query_parameters="customer"),
         "required_query_parameters must be a sequence of names.* got the string 'customer'",
     ),

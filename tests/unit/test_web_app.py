@@ -407,6 +407,12 @@ def test_bad_arguments_raise_clear_errors(kwargs: dict[str, Any], message: str) 
         ({"mfa": "required"}, "mfa must be cognito.Mfa.OFF, OPTIONAL or REQUIRED, got str 'required'"),
         ({"price_class": "PriceClass_All"}, "price_class must be a cloudfront.PriceClass, got str"),
         ({"function": {"memory_size": 512}}, "function must be a FunctionOptions, got dict"),
+        # One string would split into characters: site_exclude "*" would leave the site empty.
+        (
+            {"site_exclude": "test/*"},
+            "site_exclude must be a sequence of strings, e.g. ['test/*'], got the string",
+        ),
+        ({"domain_names": "notes.example.com"}, "domain_names must be a sequence of strings"),
         ({"table_access": ["dynamodb:GetItem"]}, "table_access must be TableAccess.read(), "),
     ],
 )

@@ -4,6 +4,7 @@ the authorizer and the usage plan. Each returns what it builds."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +138,7 @@ def _add_gateway_responses(api: apigw.RestApi, settings: ApiSettings) -> None:
         api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, response_headers=headers)
 
 
-def cors_response_headers(origins: tuple[str, ...], allow_credentials: bool) -> dict[str, str] | None:
+def cors_response_headers(origins: Sequence[str], allow_credentials: bool) -> dict[str, str] | None:
     """CORS headers on API Gateway's own error answers (one fixed origin only: they cannot echo)."""
     if len(origins) != 1:
         return None

@@ -171,15 +171,15 @@ class RestfulMicroservice(Construct):
     ) -> None:
         settings = ApiSettings(
             authorization=authorization,
-            routes=tuple(routes),
+            routes=routes,
             stage_name=stage_name,
             endpoint_type=endpoint_type,
             throttling_rate_limit=throttling_rate_limit,
             throttling_burst_limit=throttling_burst_limit,
             usage_plan=usage_plan,
-            cors_allowed_origins=tuple(cors_allowed_origins),
+            cors_allowed_origins=cors_allowed_origins,
             cors_allow_credentials=cors_allow_credentials,
-            cors_allowed_headers=tuple(cors_allowed_headers) if cors_allowed_headers is not None else None,
+            cors_allowed_headers=cors_allowed_headers,
             web_acl_arn=web_acl_arn,
             max_server_error_rate=max_server_error_rate,
             max_latency_p99=max_latency_p99 or DEFAULT_MAX_LATENCY_P99,
@@ -191,10 +191,11 @@ class RestfulMicroservice(Construct):
         options = _function_options(function, id)
         super().__init__(scope, id)
         self.authorization: Authorization = authorization
-        self.routes: tuple[Route, ...] = settings.routes
+        self.routes: tuple[Route, ...] = tuple(settings.routes)
 
         self.table: dynamodb.ITable = _service_table(self, table, new_table, encryption_key, removal_policy)
-        variables = {"TABLE_NAME": self.table.table_name, "ALLOWED_ORIGINS": ",".join(cors_allowed_origins)}
+        origins = ",".join(settings.cors_allowed_origins)
+        variables = {"TABLE_NAME": self.table.table_name, "ALLOWED_ORIGINS": origins}
         options = options.with_environment(variables, set_by="RestfulMicroservice")
         self.function: ServerlessFunction = ServerlessFunction(
             self, "Handler", code_path=code_path, function=options, removal_policy=removal_policy

@@ -8,6 +8,7 @@ the construct's arguments, since that is what the user wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -35,6 +36,17 @@ _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$")
 
 
+def string_tuple(name: str, values: Sequence[str]) -> tuple[str, ...]:
+    """``values`` as a tuple; one plain string (which would split into characters) is refused.
+
+    Raises:
+        TypeError: ``values`` is a ``str`` rather than a sequence of strings.
+    """
+    if isinstance(values, str):
+        raise TypeError(f"{name} must be a sequence of strings, e.g. [{values!r}], got the string {values!r}")
+    return tuple(values)
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     """Everything about the API except its function and table (see ``RestfulMicroservice`` for each).
@@ -46,21 +58,28 @@ class ApiSettings:
     """
 
     authorization: Authorization
-    routes: tuple[Route, ...]
+    routes: Sequence[Route]
     stage_name: str
     endpoint_type: apigw.EndpointType
     throttling_rate_limit: float
     throttling_burst_limit: int
     usage_plan: ApiKeyUsagePlan | None
-    cors_allowed_origins: tuple[str, ...]
+    cors_allowed_origins: Sequence[str]
     cors_allow_credentials: bool
-    cors_allowed_headers: tuple[str, ...] | None
+    cors_allowed_headers: Sequence[str] | None
     web_acl_arn: str | None
     max_server_error_rate: float
     max_latency_p99: Duration
     cloud_watch_role: bool
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "routes", tuple(self.routes))
+        object.__setattr__(
+            self, "cors_allowed_origins", string_tuple("cors_allowed_origins", self.cors_allowed_origins)
+        )
+        if self.cors_allowed_headers is not None:
+            headers = string_tuple("cors_allowed_headers", self.cors_allowed_headers)
+            object.__setattr__(self, "cors_allowed_headers", headers)
         self._check_types()
         self._check_routes()
         if not is_token(self.stage_name) and not _STAGE_NAME.match(self.stage_name):

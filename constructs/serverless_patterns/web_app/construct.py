@@ -156,13 +156,13 @@ class WebApp(Construct):
     ) -> None:
         settings = SiteSettings(
             site_folder=Path(site_path),
-            site_exclude=tuple(site_exclude),
+            site_exclude=site_exclude,
             default_root_object=default_root_object,
             single_page_app=single_page_app,
             api_on_same_origin=api_on_same_origin,
             content_security_policy=content_security_policy,
             price_class=price_class,
-            domain_names=tuple(domain_names),
+            domain_names=domain_names,
             certificate=certificate,
             web_acl_arn=web_acl_arn,
             mfa=mfa,

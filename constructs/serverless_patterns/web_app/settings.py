@@ -7,6 +7,7 @@ site builders. The messages name the construct's arguments, since that is what t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
 
 from serverless_patterns.core.validation import check_instance, is_token
+from serverless_patterns.restful_microservice.settings import string_tuple
 
 #: How long access logs are kept when ``access_log_retention`` is not given.
 DEFAULT_ACCESS_LOG_RETENTION = Duration.days(90)
@@ -38,13 +40,13 @@ class SiteSettings:
     """
 
     site_folder: Path
-    site_exclude: tuple[str, ...]
+    site_exclude: Sequence[str]
     default_root_object: str
     single_page_app: bool
     api_on_same_origin: bool
     content_security_policy: str | None
     price_class: cloudfront.PriceClass
-    domain_names: tuple[str, ...]
+    domain_names: Sequence[str]
     certificate: acm.ICertificate | None
     web_acl_arn: str | None
     mfa: cognito.Mfa
@@ -54,6 +56,8 @@ class SiteSettings:
     access_log_retention: Duration
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "site_exclude", string_tuple("site_exclude", self.site_exclude))
+        object.__setattr__(self, "domain_names", string_tuple("domain_names", self.domain_names))
         self._check_site()
         self._check_distribution()
         self._check_users()
