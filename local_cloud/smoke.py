@@ -176,7 +176,7 @@ def exchange_rates_step(cloud: LocalCloud, log: Log) -> dict[str, Any]:
     _check(result.ok, f"the job failed: {result.error}")
     _check(result.payload["pairs"] == len(RATES), f"job stored {result.payload}")
     dynamodb = cloud.moto.client("dynamodb")
-    table = next(t for t in dynamodb.list_tables()["TableNames"] if "ExchangeRatesTable" in t)
+    table = next(t for t in dynamodb.list_tables()["TableNames"] if "ExchangeRatesSinkTable" in t)
     items = dynamodb.scan(TableName=table)["Items"]
     hours = {item["hour"]["S"] for item in items}
     pairs = {item["pair"]["S"] for item in items if item["hour"]["S"] == result.payload["hour"]}

@@ -1,6 +1,6 @@
 """Triggers from the deployed templates: Kinesis event source mappings and EventBridge Scheduler schedules.
 
-Kinesis mappings run through the test harness's ``KinesisMappingDriver`` (batch size, bisect on
+Kinesis mappings run through ``local_cloud.kinesis_mapping.KinesisMappingDriver`` (batch size, bisect on
 error, retries, record age, partial batch responses, on-failure queue), polled every second, with
 the alias's function in its local worker as the handler. Schedules are read from the local
 EventBridge Scheduler and fired at their rate or cron expression, as Scheduler does: an
@@ -24,9 +24,9 @@ import boto3
 from moto.cloudformation.models import cloudformation_backends
 from moto.kinesis.models import kinesis_backends
 
+from local_cloud.kinesis_mapping import KinesisMappingDriver
 from local_cloud.lambda_runtime import InvokeResult, LambdaRuntime
 from local_cloud.settings import ACCOUNT_ID, REGION
-from tests.harness.esm_driver import KinesisMappingDriver
 
 Log = Callable[[str], None]
 

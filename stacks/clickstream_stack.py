@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Stack
-from serverless_patterns import SmokeTest
-from serverless_patterns.stream_processor import StreamProcessor
+from serverless_patterns import FunctionOptions, SmokeTest, StreamProcessor, TableAccess
 
 from constructs import Construct
 from stacks.stage_config import StageConfig
@@ -29,18 +28,20 @@ class ClickstreamStack(Stack):
             self,
             "Clickstream",
             code_path=LAMBDA_SRC / "clickstream",
-            description="Counts page views per page and minute from the clickstream, exactly once",
-            service_name="clickstream",
+            function=FunctionOptions(
+                description="Counts page views per page and minute from the clickstream, exactly once",
+                service_name="clickstream",
+                environment={
+                    # Markers outlive every replay: stream retention plus a day for a late redrive.
+                    "MARKER_TTL_SECONDS": str(int(retention.to_seconds()) + 86400),
+                },
+                log_retention=config.log_retention,
+                provisioned_concurrency=config.provisioned_concurrency,
+                deployment=config.deployment(SmokeTest(event={"Records": []})),
+            ),
             # One transaction per chunk of a batch: conditional Puts of markers, Updates of counters.
-            table_actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
-            environment={
-                # Markers outlive every replay: stream retention plus a day for a late redrive.
-                "MARKER_TTL_SECONDS": str(int(retention.to_seconds()) + 86400),
-            },
-            log_retention=config.log_retention,
+            table_access=TableAccess.of("dynamodb:PutItem", "dynamodb:UpdateItem"),
             removal_policy=config.removal_policy,
-            provisioned_concurrency=config.provisioned_concurrency,
-            deployment=config.deployment(SmokeTest(event={"Records": []})),
             shard_count=None if config.is_production else 1,
             retention=retention,
             batch_size=100,

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
-from serverless_patterns import PeriodicJob, acknowledge
+from serverless_patterns import FunctionOptions, PeriodicJob, TableAccess, TableOptions, acknowledge
 
 from constructs import Construct
 from stacks.stage_config import StageConfig
@@ -51,12 +51,16 @@ class ExchangeRatesJobStack(Stack):
             api_url=api_url,
             api_key_secret=self.api_key,
             code_path=LAMBDA_SRC / "exchange_rates",
-            description="Hourly import of exchange rates, one item per currency pair and hour",
-            service_name="exchange-rates",
-            partition_key=dynamodb.Attribute(name="pair", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="hour", type=dynamodb.AttributeType.STRING),
-            table_actions=["dynamodb:BatchWriteItem"],
-            log_retention=config.log_retention,
+            function=FunctionOptions(
+                description="Hourly import of exchange rates, one item per currency pair and hour",
+                service_name="exchange-rates",
+                log_retention=config.log_retention,
+                deployment=config.deployment(),
+            ),
+            table_access=TableAccess.of("dynamodb:BatchWriteItem"),
+            table_options=TableOptions(
+                partition_key=dynamodb.Attribute(name="pair", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="hour", type=dynamodb.AttributeType.STRING),
+            ),
             removal_policy=config.removal_policy,
-            deployment=config.deployment(),
         )

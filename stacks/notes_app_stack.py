@@ -8,8 +8,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
-from serverless_patterns.restful_microservice import Route, TableAccess
-from serverless_patterns.web_app import WebApp
+from serverless_patterns import FunctionOptions, Route, TableAccess, TableOptions, WebApp
 
 from constructs import Construct
 from stacks.stage_config import StageConfig
@@ -49,10 +48,12 @@ class NotesAppStack(Stack):
             "Notes",
             site_path=SITE,
             site_exclude=SITE_TEST_FILES,
-            backend_code_path=LAMBDA_SRC / "notes_api",
+            code_path=LAMBDA_SRC / "notes_api",
             routes=NOTE_ROUTES,
-            partition_key=dynamodb.Attribute(name="owner", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="noteId", type=dynamodb.AttributeType.STRING),
+            table_options=TableOptions(
+                partition_key=dynamodb.Attribute(name="owner", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="noteId", type=dynamodb.AttributeType.STRING),
+            ),
             table_access=TableAccess.of(
                 "dynamodb:Query",
                 "dynamodb:GetItem",
@@ -60,10 +61,12 @@ class NotesAppStack(Stack):
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
             ),
+            function=FunctionOptions(
+                log_retention=config.log_retention,
+                provisioned_concurrency=config.provisioned_concurrency,
+                reserved_concurrency=20 if config.provisioned_concurrency else None,
+                deployment=config.deployment(),
+            ),
             mfa=cognito.Mfa.REQUIRED if config.is_production else cognito.Mfa.OPTIONAL,
-            provisioned_concurrency=config.provisioned_concurrency,
-            reserved_concurrency=20 if config.provisioned_concurrency else None,
-            deployment=config.deployment(),
-            log_retention=config.log_retention,
             removal_policy=config.removal_policy,
         )

@@ -7,8 +7,15 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
-from serverless_patterns import SmokeTest
-from serverless_patterns.restful_microservice import Authorization, RestfulMicroservice, Route, TableAccess
+from serverless_patterns import (
+    Authorization,
+    FunctionOptions,
+    RestfulMicroservice,
+    Route,
+    SmokeTest,
+    TableAccess,
+    TableOptions,
+)
 
 from constructs import Construct
 from stacks.stage_config import StageConfig
@@ -91,8 +98,6 @@ class OrdersApiStack(Stack):
             self,
             "Orders",
             code_path=LAMBDA_SRC / "orders_api",
-            description="Orders service: REST API over one DynamoDB table",
-            service_name="orders",
             authorization=Authorization.iam(),
             routes=[
                 Route("POST", "/orders", body_schema=CREATE_ORDER_SCHEMA),
@@ -108,18 +113,24 @@ class OrdersApiStack(Stack):
                 "dynamodb:DeleteItem",
                 "dynamodb:Query",
             ),
-            global_secondary_indexes=[
-                dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name="by-customer",
-                    partition_key=dynamodb.Attribute(name="customer", type=dynamodb.AttributeType.STRING),
-                    sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
-                )
-            ],
-            environment={"CUSTOMER_INDEX": "by-customer"},
-            deletion_protection=config.is_production,
-            log_retention=config.log_retention,
+            table_options=TableOptions(
+                partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+                global_secondary_indexes=[
+                    dynamodb.GlobalSecondaryIndexPropsV2(
+                        index_name="by-customer",
+                        partition_key=dynamodb.Attribute(name="customer", type=dynamodb.AttributeType.STRING),
+                        sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+                    )
+                ],
+            ),
+            function=FunctionOptions(
+                description="Orders service: REST API over one DynamoDB table",
+                service_name="orders",
+                environment={"CUSTOMER_INDEX": "by-customer"},
+                log_retention=config.log_retention,
+                provisioned_concurrency=config.provisioned_concurrency,
+                reserved_concurrency=50 if config.provisioned_concurrency else None,
+                deployment=config.deployment(SmokeTest(event=SMOKE_TEST_EVENT, expected_status_code=404)),
+            ),
             removal_policy=config.removal_policy,
-            provisioned_concurrency=config.provisioned_concurrency,
-            reserved_concurrency=50 if config.provisioned_concurrency else None,
-            deployment=config.deployment(SmokeTest(event=SMOKE_TEST_EVENT, expected_status_code=404)),
         )

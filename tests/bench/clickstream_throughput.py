@@ -5,7 +5,7 @@
 Synthesizes the Clickstream stack (stage dev), creates its stream, table and failure queue in moto
 from the template, puts N page views on the stream (``--malformed-percent`` of them malformed,
 spread evenly), and drives them through the handler with the local event source mapping
-(tests/harness/esm_driver.py) under exactly the actions the function's role grants. Prints
+(local_cloud/kinesis_mapping.py) under exactly the actions the function's role grants. Prints
 records/second, page views counted vs expected, and what was parked in the failure queue. Exit
 status 0 when every good record counted exactly once and every malformed one is parked.
 
@@ -49,12 +49,12 @@ os.environ.update(
 
 import boto3  # type: ignore[import-untyped]  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from serverless_patterns.redrive import ParkedBatch, read_parked_records  # noqa: E402
 
+from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function  # noqa: E402
 from stacks.clickstream_stack import ClickstreamStack  # noqa: E402
 from stacks.stage_config import stage_config  # noqa: E402
-from stacks.stream_redrive import ParkedBatch, read_parked_records  # noqa: E402
 from tests.harness.aws_resources import EmulatedStack  # noqa: E402
-from tests.harness.esm_driver import KinesisMappingDriver, mapping_for_function  # noqa: E402
 from tests.harness.iam import granted_actions  # noqa: E402
 from tests.harness.lambda_runtime import function_under_test  # noqa: E402
 from tests.harness.moto_patches import as_moto_actions, single_table_snapshot  # noqa: E402

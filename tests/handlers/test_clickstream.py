@@ -26,10 +26,10 @@ import boto3
 import moto.dynamodb.models
 import pytest
 from moto import mock_aws
+from serverless_patterns.redrive import ParkedBatch, read_parked_records, redrive
 
-from stacks.stream_redrive import ParkedBatch, read_parked_records, redrive
+from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function
 from tests.harness.aws_resources import EmulatedStack
-from tests.harness.esm_driver import KinesisMappingDriver, mapping_for_function
 from tests.harness.iam import granted_actions, handler_actions
 from tests.harness.lambda_runtime import LocalFunction, function_under_test
 from tests.harness.moto_patches import (

@@ -122,7 +122,7 @@ def job(dev_app: SynthesizedApp) -> Iterator[Job]:
         boto3.client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=API_KEY)
         yield Job(
             stack=emulated,
-            function_id=logical_id(construct.function),
+            function_id=logical_id(construct.function.function),
             table=emulated.ref(logical_id(construct.table)),
             idempotency_table=emulated.ref(logical_id(construct.idempotency_table)),
             secret_arn=secret_arn,

@@ -1,5 +1,6 @@
-"""RestfulMicroservice: wiring (alias integration, throttling, logs, auth, models, grants), every
-validation error, cdk-nag cleanliness of each authorization mode, and dev vs prod differences."""
+"""RestfulMicroservice: wiring (alias integration, throttling, logs, auth, models, grants), FunctionOptions
+and table options on the new API, every validation error, cdk-nag cleanliness of each authorization mode,
+and dev vs prod differences."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aws_cdk import CfnParameter, Duration, Environment, Stack
+from aws_cdk import CfnParameter, Duration, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
-from serverless_patterns import RestfulMicroservice
-from serverless_patterns.restful_microservice import (
+from serverless_patterns import (
     ApiKeyUsagePlan,
     Authorization,
+    Deployment,
+    FunctionOptions,
+    ProvisionedConcurrency,
+    RestfulMicroservice,
     Route,
     TableAccess,
+    TableOptions,
 )
 
 from tests.harness.compliance import cfn_lint_findings, nag_findings
@@ -92,7 +98,7 @@ def _pool(stack: Stack) -> Authorization:
 
 @pytest.fixture(scope="module")
 def cognito_full() -> Built:
-    """Cognito auth, CORS, a usage plan, custom routes, a GSI, TTL, a customer key and a WAF ACL."""
+    """Cognito auth, CORS, a usage plan, custom routes, a GSI, TTL and a WAF ACL."""
     return build(
         authorization=_pool,
         routes=[
@@ -103,13 +109,16 @@ def cognito_full() -> Built:
         cors_allowed_origins=["https://app.example.com"],
         cors_allow_credentials=True,
         usage_plan=ApiKeyUsagePlan(rate_limit=5, burst_limit=10, quota_limit=1000, quota_period="MONTH"),
-        global_secondary_indexes=[
-            dynamodb.GlobalSecondaryIndexPropsV2(
-                index_name="by-owner",
-                partition_key=dynamodb.Attribute(name="owner", type=dynamodb.AttributeType.STRING),
-            )
-        ],
-        time_to_live_attribute="expires_at",
+        table_options=TableOptions(
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name="by-owner",
+                    partition_key=dynamodb.Attribute(name="owner", type=dynamodb.AttributeType.STRING),
+                )
+            ],
+            time_to_live_attribute="expires_at",
+        ),
         web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc",
         throttling_rate_limit=50,
         throttling_burst_limit=80,
@@ -225,7 +234,7 @@ def test_iam_authorization_on_every_method(iam_default: Built) -> None:
     assert not any(m.get("ApiKeyRequired") for m in methods(template).values())
 
 
-def test_new_table_is_on_demand_with_pitr_and_aws_owned_encryption(iam_default: Built) -> None:
+def test_new_table_is_on_demand_with_pitr_owned_encryption_and_retained(iam_default: Built) -> None:
     _, service, assertions, template = iam_default
     assertions.has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
@@ -236,7 +245,7 @@ def test_new_table_is_on_demand_with_pitr_and_aws_owned_encryption(iam_default: 
                 Match.object_like(
                     {
                         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-                        "DeletionProtectionEnabled": False,
+                        "DeletionProtectionEnabled": True,
                     }
                 )
             ],
@@ -246,7 +255,9 @@ def test_new_table_is_on_demand_with_pitr_and_aws_owned_encryption(iam_default: 
     assert "SSESpecification" not in table["Properties"] or not table["Properties"]["SSESpecification"].get(
         "SSEEnabled"
     )
-    assert table["DeletionPolicy"] == "Delete"
+    # removal_policy defaults to RETAIN, as in every pattern, and a retained table is deletion-protected.
+    assert table["DeletionPolicy"] == "Retain"
+    assert {r["DeletionPolicy"] for r in resources(template, "AWS::Logs::LogGroup").values()} == {"Retain"}
     environment = template["Resources"][logical_id(service.function.function)]["Properties"]["Environment"]
     assert environment["Variables"]["TABLE_NAME"] == {"Ref": logical_id(service.table)}
     assert environment["Variables"]["ALLOWED_ORIGINS"] == ""
@@ -414,7 +425,115 @@ def test_customer_key_encrypts_the_table_and_read_only_gets_decrypt_only() -> No
     assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:GetItem"}
 
 
-@pytest.mark.parametrize("configuration", ["iam_default", "cognito_full", "public_read_only"])
+# ---- FunctionOptions, removal policy, existing table -----------------------------------------------
+@pytest.fixture(scope="module")
+def tuned() -> Built:
+    """Every FunctionOptions field the pattern passes on, and a throw-away removal policy."""
+    return build(
+        function=FunctionOptions(
+            description="Tuned service",
+            service_name="tuned",
+            memory_size=1024,
+            timeout=Duration.seconds(29),
+            environment={"FEATURE": "on"},
+            log_retention=logs.RetentionDays.ONE_MONTH,
+            reserved_concurrency=20,
+            provisioned_concurrency=ProvisionedConcurrency(min=2, max=4),
+            deployment=Deployment.canary(10, Duration.minutes(5)),
+        ),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+
+
+def function_properties(template: dict[str, Any], service: RestfulMicroservice) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][logical_id(service.function.function)]["Properties"]
+    return properties
+
+
+def test_pattern_defaults_apply_when_function_is_omitted(iam_default: Built) -> None:
+    _, service, assertions, template = iam_default
+    properties = function_properties(template, service)
+    assert (properties["MemorySize"], properties["Timeout"]) == (256, 10)
+    assert "ReservedConcurrentExecutions" not in properties
+    variables = properties["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "Service"  # the construct id
+    assert set(variables) == {"TABLE_NAME", "ALLOWED_ORIGINS", "POWERTOOLS_SERVICE_NAME"} | {
+        name for name in variables if name.startswith(("POWERTOOLS_", "AWS_"))
+    }
+    assertions.has_resource_properties("AWS::ApiGateway::RestApi", {"Name": "Test-Service"})
+    group = resources(template, "AWS::CodeDeploy::DeploymentGroup").popitem()[1]["Properties"]
+    assert group["DeploymentConfigName"] == "CodeDeployDefault.LambdaAllAtOnce"
+    for alias in resources(template, "AWS::Lambda::Alias").values():
+        assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+    assertions.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "Duration", "ExtendedStatistic": "p99", "Threshold": 9000}
+    )
+
+
+def test_function_options_land_on_the_function_and_the_api(tuned: Built) -> None:
+    _, service, assertions, template = tuned
+    properties = function_properties(template, service)
+    assert (properties["MemorySize"], properties["Timeout"]) == (1024, 29)
+    assert properties["Description"] == "Tuned service"
+    assert properties["ReservedConcurrentExecutions"] == 20
+    variables = properties["Environment"]["Variables"]
+    assert variables["FEATURE"] == "on"
+    assert variables["TABLE_NAME"] == {"Ref": logical_id(service.table)}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "tuned"
+    assertions.has_resource_properties(
+        "AWS::Lambda::Alias", {"ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 2}}
+    )
+    assertions.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 4}
+    )
+    assertions.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentConfig",
+        {"TrafficRoutingConfig": Match.object_like({"Type": "TimeBasedCanary"})},
+    )
+    # service_name names the API, description describes it, log_retention also keeps its access logs.
+    assertions.has_resource_properties(
+        "AWS::ApiGateway::RestApi", {"Name": "Test-tuned", "Description": "Tuned service"}
+    )
+    access_logs = template["Resources"][logical_id(service.access_log_group)]["Properties"]
+    assert access_logs["RetentionInDays"] == 30
+    assertions.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "Duration", "ExtendedStatistic": "p99", "Threshold": 26100}
+    )
+    assert service.function.options.memory_size == 1024
+
+
+def test_destroy_removal_policy_reaches_the_table_and_the_logs(tuned: Built) -> None:
+    _, _, _, template = tuned
+    [table] = resources(template, "AWS::DynamoDB::GlobalTable").values()
+    assert table["DeletionPolicy"] == "Delete"
+    assert table["Properties"]["Replicas"][0]["DeletionProtectionEnabled"] is False
+    assert {r["DeletionPolicy"] for r in resources(template, "AWS::Logs::LogGroup").values()} == {"Delete"}
+
+
+def test_existing_table_with_its_key_gets_a_grant_on_both_and_no_new_table() -> None:
+    stack = Stack(new_app(), "Test")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    table = dynamodb.TableV2.from_table_attributes(stack, "Existing", table_name="orders", encryption_key=key)
+    service = RestfulMicroservice(
+        stack,
+        "Service",
+        code_path=CODE,
+        authorization=Authorization.iam(),
+        table_access=TableAccess.write(),
+        table=table,
+        encryption_key=key,
+    )
+    template = synthesize_stack(stack)
+    assert service.table is table
+    assert not resources(template, "AWS::DynamoDB::GlobalTable")
+    actions = granted(template, service)
+    assert {"kms:Decrypt", "kms:Encrypt"} <= actions
+    assert {a for a in actions if a.startswith("dynamodb:")} == set(TableAccess.write().actions)
+    variables = function_properties(template, service)["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == "orders"
+
+
+@pytest.mark.parametrize("configuration", ["iam_default", "cognito_full", "public_read_only", "tuned"])
 def test_cdk_nag_and_cfn_lint_are_clean(configuration: str, request: pytest.FixtureRequest) -> None:
     stack, _, _, template = request.getfixturevalue(configuration)
     assert nag_findings(stack) == []
@@ -507,7 +626,7 @@ def _key_in_region_agnostic_stack(stack: Stack) -> kms.IKey:
     return kms.Key(stack, "Key", enable_key_rotation=True)
 
 
-def _table_passed_with_key() -> object:
+def _table_passed_with_table_options() -> object:
     stack = Stack(new_app(), "Test")
     table = dynamodb.TableV2.from_table_name(stack, "T", "existing")
     return RestfulMicroservice(
@@ -517,13 +636,13 @@ def _table_passed_with_key() -> object:
         authorization=Authorization.iam(),
         table_access=TableAccess.read(),
         table=table,
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        table_options=TableOptions(
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+        ),
     )
 
 
 INVALID: list[tuple[Callable[[], object], str]] = [
-    (_service(authorization=None), r"authorization must be Authorization.iam\(\).*got None"),
-    (_service(table_access="read"), r"table_access must be TableAccess.read\(\).*got 'read'"),
     (lambda: Authorization.none(" "), "Authorization.none needs a reason"),
     (lambda: Authorization.cognito([]), "user_pools must hold 1..1000 user pools, got 0"),
     (lambda: Authorization.cognito([object()], scopes=["a b"]), "scopes must be .* got 'a b'"),  # type: ignore[list-item]
@@ -579,8 +698,22 @@ INVALID: list[tuple[Callable[[], object], str]] = [
         _service(cors_allow_credentials=True),
         "cors_allow_credentials=True needs cors_allowed_origins, got none",
     ),
-    (_table_passed_with_key, "table was passed, so partition_key, .* must be left unset"),
-    (_service(timeout=Duration.seconds(30)), "timeout must be 1..29 seconds, got 30 seconds"),
+    (
+        _table_passed_with_table_options,
+        "table_options describe a table .* leave them out when passing table=",
+    ),
+    (
+        _service(function=FunctionOptions(timeout=Duration.seconds(30))),
+        r"function\.timeout must be 1..29 seconds, got 30 seconds",
+    ),
+    (
+        _service(function=FunctionOptions(environment={"TABLE_NAME": "mine"})),
+        "function.environment must not set TABLE_NAME: RestfulMicroservice sets it itself",
+    ),
+    (
+        _service(function=FunctionOptions(environment={"ALLOWED_ORIGINS": "*", "TABLE_NAME": "t"})),
+        "function.environment must not set ALLOWED_ORIGINS, TABLE_NAME: RestfulMicroservice sets them",
+    ),
     (_service(stage_name="my stage"), "stage_name must be 1..128 .* got 'my stage'"),
     (_service(max_server_error_rate=0), "max_server_error_rate must be strictly between 0 and 1, got 0"),
     (_service(max_server_error_rate=1.5), "max_server_error_rate must be strictly between 0 and 1, got 1.5"),
@@ -602,6 +735,41 @@ INVALID: list[tuple[Callable[[], object], str]] = [
 def test_bad_arguments_raise_a_clear_value_error(make: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()
+
+
+WRONG_TYPES: list[tuple[Callable[[], object], str]] = [
+    (_service(authorization=None), r"authorization must be Authorization.iam\(\).*got NoneType None"),
+    (_service(table_access="read"), r"table_access must be TableAccess.read\(\).*got str 'read'"),
+    (_service(routes=[("GET", "/a")]), r"routes entries must be Route objects .* got tuple"),
+    (_service(usage_plan={"rate_limit": 5}), "usage_plan must be an ApiKeyUsagePlan, got dict"),
+    (_service(function={"memory_size": 512}), "function must be a FunctionOptions, got dict"),
+    (_service(table="orders"), r"table must be an existing dynamodb table \(ITable\), got str"),
+    (_service(table_options={"partition_key": "id"}), "table_options must be a TableOptions, got dict"),
+    (_service(max_latency_p99=2), "max_latency_p99 must be an aws_cdk.Duration"),
+    (
+        _service(cors_allowed_origins="https://app.example.com"),
+        r"cors_allowed_origins must be a sequence of strings, e.g. \['https://app.example.com'\], got the",
+    ),
+    (_service(cors_allowed_headers="Authorization"), "cors_allowed_headers must be a sequence of strings"),
+    (
+        lambda: Route("GET", "/orders", required_query_parameters="customer"),
+        "required_query_parameters must be a sequence of names.* got the string 'customer'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), WRONG_TYPES, ids=[message[:40] for _, message in WRONG_TYPES])
+def test_arguments_of_the_wrong_type_raise_a_clear_type_error(
+    make: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+def test_required_query_parameters_may_be_any_sequence_and_are_kept_as_a_tuple() -> None:
+    route = Route("GET", "/orders", required_query_parameters=["customer", "status"])
+    assert route.required_query_parameters == ("customer", "status")
+    assert hash(route) == hash(Route("GET", "/orders", required_query_parameters=("customer", "status")))
 
 
 def test_tokens_pass_validation_untouched() -> None:

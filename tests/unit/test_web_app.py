@@ -1,9 +1,11 @@
 """WebApp: private bucket behind CloudFront (OAC), security headers, Cognito, CORS, authorizer, dev vs prod,
-the same-origin API option, custom domains, and every validation error."""
+the same-origin API option, custom domains, the backend's function and table options, and every validation
+error."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +13,16 @@ import pytest
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Match, Template
-from serverless_patterns import WebApp
-from serverless_patterns.restful_microservice import TableAccess
+from serverless_patterns import FunctionOptions, TableAccess, TableOptions, WebApp
 
 from stacks.notes_app_stack import NOTE_ROUTES, SITE, SITE_TEST_FILES
 from tests.harness.compliance import cfn_lint_findings, nag_findings
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id, new_app
 
 CODE = LAMBDA_SRC / "notes_api"
+STRING = dynamodb.AttributeType.STRING
 
 
 def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
@@ -40,7 +43,7 @@ def build(**kwargs: Any) -> tuple[Stack, WebApp, dict[str, Any]]:
         "Web",
         site_path=SITE,
         site_exclude=SITE_TEST_FILES,
-        backend_code_path=CODE,
+        code_path=CODE,
         routes=NOTE_ROUTES,
         table_access=TableAccess.read(),
         **kwargs,
@@ -64,11 +67,11 @@ def custom_domain() -> tuple[Stack, WebApp, dict[str, Any]]:
         stack,
         "Web",
         site_path=SITE,
-        backend_code_path=CODE,
+        code_path=CODE,
         table_access=TableAccess.read(),
         domain_names=["notes.example.com"],
         certificate=certificate,
-        web_acl_id="arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc",
+        web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc",
         auth_domain_prefix="example-notes",
         content_security_policy="default-src 'self'",
     )
@@ -376,21 +379,124 @@ def test_custom_domain_has_tls_1_2_and_its_origin_everywhere(
             {"access_log_retention": Duration.hours(36)},
             "access_log_retention must be a whole number of days in 1..3650, got 1.5 days",
         ),
-        ({"mfa": "required"}, "mfa must be cognito.Mfa.OFF, OPTIONAL or REQUIRED, got 'required'"),
-        ({"price_class": "PriceClass_All"}, "price_class must be a cloudfront.PriceClass"),
+        (
+            {"function": FunctionOptions(timeout=Duration.seconds(30))},
+            "function.timeout must be 1..29 seconds, got 30 seconds",
+        ),
+        (
+            {"function": FunctionOptions(environment={"TABLE_NAME": "mine"})},
+            "function.environment must not set TABLE_NAME: RestfulMicroservice sets it itself",
+        ),
+        (
+            {
+                "table": lambda stack: dynamodb.TableV2.from_table_name(stack, "T", "notes"),
+                "table_options": TableOptions(partition_key=dynamodb.Attribute(name="owner", type=STRING)),
+            },
+            "table_options describe a table this construct creates; leave them out when passing table=",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs: dict[str, Any], message: str) -> None:
-    stack = Stack(new_app(), "Invalid")
-    arguments: dict[str, Any] = {
-        "site_path": SITE,
-        "backend_code_path": CODE,
-        "table_access": TableAccess.read(),
-        **kwargs,
-    }
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        WebApp(stack, "Web", **arguments)
+        _web_app(kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mfa": "required"}, "mfa must be cognito.Mfa.OFF, OPTIONAL or REQUIRED, got str 'required'"),
+        ({"price_class": "PriceClass_All"}, "price_class must be a cloudfront.PriceClass, got str"),
+        ({"function": {"memory_size": 512}}, "function must be a FunctionOptions, got dict"),
+        # One string would split into characters: site_exclude "*" would leave the site empty.
+        (
+            {"site_exclude": "test/*"},
+            "site_exclude must be a sequence of strings, e.g. ['test/*'], got the string",
+        ),
+        ({"domain_names": "notes.example.com"}, "domain_names must be a sequence of strings"),
+        ({"table_access": ["dynamodb:GetItem"]}, "table_access must be TableAccess.read(), "),
+    ],
+)
+def test_arguments_of_the_wrong_type_raise_clear_type_errors(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError, match=re.escape(message)):
+        _web_app(kwargs)
+
+
+def _web_app(kwargs: dict[str, Any]) -> WebApp:
+    stack = Stack(new_app(), "Invalid")
+    arguments: dict[str, Any] = {"site_path": SITE, "code_path": CODE, "table_access": TableAccess.read()}
+    arguments.update({name: value(stack) if callable(value) else value for name, value in kwargs.items()})
+    return WebApp(stack, "Web", **arguments)
 
 
 def test_template_is_found_by_template_api(dev_app: SynthesizedApp) -> None:
     Template.from_json(dev_app.templates["NotesApp"]).resource_count_is("AWS::CloudFront::Distribution", 1)
+
+
+# ---- the backend's function and table ------------------------------------------------------------
+def test_function_table_and_alarms_are_the_backends(dev_app: SynthesizedApp) -> None:
+    web_app = dev_app.stacks["NotesApp"].web_app  # type: ignore[attr-defined]
+    assert web_app.function is web_app.backend.function
+    assert web_app.table is web_app.backend.table
+    assert web_app.alarms is web_app.backend.alarms
+    # The function's (errors, throttles, p99 duration) and the API's (5XX rate, p99 latency).
+    assert len(web_app.alarms) == 5
+    alarms = resources(dev_app.templates["NotesApp"], "AWS::CloudWatch::Alarm")
+    assert {logical_id(alarm) for alarm in web_app.alarms} <= set(alarms)
+
+
+def test_pattern_defaults_apply_when_function_is_omitted(
+    same_origin: tuple[Stack, WebApp, dict[str, Any]],
+) -> None:
+    _, web_app, template = same_origin
+    function = template["Resources"][logical_id(web_app.function.function)]["Properties"]
+    assert (function["MemorySize"], function["Timeout"]) == (256, 10)
+    assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "Backend"
+    table = only(template, "AWS::DynamoDB::GlobalTable")
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    # removal_policy RETAIN (the default) protects the table and the user pool from deletion.
+    assert table["Replicas"][0]["DeletionProtectionEnabled"] is True
+    assert only(template, "AWS::Cognito::UserPool")["DeletionProtection"] == "ACTIVE"
+
+
+def test_function_options_and_an_existing_table_reach_the_backend() -> None:
+    app = new_app()
+    stack = Stack(app, "Shared")
+    table = dynamodb.TableV2.from_table_name(stack, "Notes", "notes-table")
+    web_app = WebApp(
+        stack,
+        "Web",
+        site_path=SITE,
+        site_exclude=SITE_TEST_FILES,
+        code_path=CODE,
+        routes=NOTE_ROUTES,
+        table=table,
+        table_access=TableAccess.of("dynamodb:Query", "dynamodb:PutItem"),
+        function=FunctionOptions(
+            memory_size=512,
+            timeout=Duration.seconds(20),
+            environment={"NOTES_LIMIT": "100"},
+            service_name="notes",
+        ),
+    )
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    assert web_app.table is table
+    assert not resources(template, "AWS::DynamoDB::GlobalTable")  # no table of its own
+    function = template["Resources"][logical_id(web_app.function.function)]["Properties"]
+    assert (function["MemorySize"], function["Timeout"]) == (512, 20)
+    variables = function["Environment"]["Variables"]
+    assert variables["NOTES_LIMIT"] == "100"
+    assert variables["TABLE_NAME"] == "notes-table"
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "notes"
+    grants = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(action).startswith("dynamodb:") for action in _as_list(statement["Action"]))
+    ]
+    assert [sorted(_as_list(grant["Action"])) for grant in grants] == [["dynamodb:PutItem", "dynamodb:Query"]]
+    assert "notes-table" in json.dumps(grants[0]["Resource"])
+    assert nag_findings(stack) == []
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -211,6 +211,14 @@ def grant_table(
     if encryption_key is not None:
         if access.writes:
             encryption_key.grant_encrypt_decrypt(function)
+            assert function.role is not None
+            for family in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+                acknowledge(
+                    function.role,
+                    f"AwsSolutions-IAM5[Action::{family}]",
+                    "Writing to a table encrypted with a customer-managed key needs the key's data-key and "
+                    "re-encrypt action families (CDK's grant_encrypt_decrypt), on this one key only.",
+                )
         else:
             encryption_key.grant_decrypt(function)
     table_resource = table.node.default_child

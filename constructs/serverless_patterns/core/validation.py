@@ -7,6 +7,7 @@ pass through unchecked: we cannot know them yet, and CloudFormation will check t
 
 from __future__ import annotations
 
+import typing_extensions
 from aws_cdk import Duration, Token
 
 
@@ -35,9 +36,18 @@ def check_number(name: str, value: float | None, low: float, high: float, unit: 
 
 
 def check_instance(name: str, value: object, expected: type | tuple[type, ...], described: str) -> None:
-    """Raise ``TypeError`` unless ``value`` is an instance of ``expected`` (``described`` says what is allowed)."""
-    if not isinstance(value, expected):
+    """Raise ``TypeError`` unless ``value`` is an ``expected`` (``described`` says what is allowed)."""
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if not any(_is_instance(value, kind) for kind in kinds):
         raise TypeError(f"{name} must be {described}, got {type(value).__name__} {value!r}")
+
+
+def _is_instance(value: object, expected: type) -> bool:
+    """``isinstance``, also for jsii interfaces (``dynamodb.ITable``, ``kms.IKey``, ...): those are Protocols
+    that ``isinstance`` refuses, and imported resources are dynamic proxies, so they are checked by shape."""
+    if getattr(expected, "_is_protocol", False) and not getattr(expected, "_is_runtime_protocol", False):
+        return all(hasattr(value, member) for member in typing_extensions.get_protocol_members(expected))
+    return isinstance(value, expected)
 
 
 def check_duration_seconds(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 
 TABLE = boto3.resource("dynamodb").Table(os.environ.get("TABLE_NAME", "invoices"))
 

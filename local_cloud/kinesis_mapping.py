@@ -1,5 +1,8 @@
 """A local Kinesis event source mapping: feeds stream records to a handler the way Lambda does.
 
+Used by the local cloud (``local_cloud.triggers``) and by the handler tests and the throughput bench,
+on any stack that offers what ``MappingStack`` names (an emulated or a locally deployed template).
+
 Settings come from the ``AWS::Lambda::EventSourceMapping`` in the synthesized template (batch size,
 bisect on error, retries, maximum record age, partial batch responses, starting position, on-failure
 queue), the records from the emulated (moto) stream. Per shard, in order:
@@ -29,18 +32,45 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-import boto3
+import boto3  # type: ignore[import-untyped]
+from serverless_patterns.redrive import failed_sequence_numbers, kinesis_event_record
 
-from stacks.stream_redrive import failed_sequence_numbers, kinesis_event_record
-from tests.harness.aws_resources import ACCOUNT_ID, EmulatedStack
+from local_cloud.settings import ACCOUNT_ID
 
 #: Calls the handler with an event and returns its response; raising means a function error.
 Invoke = Callable[[dict[str, Any]], Any]
 
 #: Attempts allowed per batch when the mapping retries forever (-1), so a test cannot hang.
 UNBOUNDED_RETRY_CAP = 50
+
+
+class MappingStack(Protocol):
+    """What the driver reads of a stack: its template, and the physical values behind its expressions."""
+
+    @property
+    def template(self) -> dict[str, Any]:
+        """The synthesized template."""
+        ...
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """The template's ``Resources``."""
+        ...
+
+    @property
+    def region(self) -> str:
+        """The region the stack's resources live in."""
+        ...
+
+    def ref(self, logical_id: str) -> str:
+        """What ``{"Ref": logical_id}`` resolves to (the physical id)."""
+        ...
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with its ``Ref`` / ``Fn::GetAtt`` resolved to physical values."""
+        ...
 
 
 def mapping_for_function(template: dict[str, Any], function_logical_id: str) -> str:
@@ -58,8 +88,9 @@ def mapping_for_function(template: dict[str, Any], function_logical_id: str) -> 
         if res["Type"] == "AWS::Lambda::EventSourceMapping"
         and any(f'"{target}"' in json.dumps(res["Properties"].get("FunctionName")) for target in targets)
     ]
-    assert len(found) == 1, f"expected one event source mapping for {function_logical_id}, found {found}"
-    return found[0]
+    if len(found) != 1:
+        raise ValueError(f"expected one event source mapping for {function_logical_id}, found {found}")
+    return str(found[0])
 
 
 @dataclass(frozen=True)
@@ -121,22 +152,22 @@ class KinesisMappingDriver:
         stack: the emulated resources of the template that holds the mapping.
         mapping_logical_id: the ``AWS::Lambda::EventSourceMapping`` (see ``mapping_for_function``).
         invoke: calls the handler (e.g. ``function_under_test(...).invoke``).
-        function_arn: reported in on-failure records.
+        function_arn: reported in on-failure records (default: a local ARN in the stack's region).
         clock: current Unix time, for the maximum record age (tests can move it forward).
     """
 
     def __init__(
         self,
-        stack: EmulatedStack,
+        stack: MappingStack,
         mapping_logical_id: str,
         invoke: Invoke,
         *,
-        function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:local:live",
+        function_arn: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = MappingSettings.from_template(stack.template, mapping_logical_id)
         self.invoke = invoke
-        self.function_arn = function_arn
+        self.function_arn = function_arn or f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:function:local:live"
         self.clock = clock
         self.region = stack.region
         self.kinesis = boto3.client("kinesis", region_name=stack.region)
@@ -151,7 +182,7 @@ class KinesisMappingDriver:
         }
 
     @staticmethod
-    def _stream_arn(stack: EmulatedStack, source: Any) -> str:
+    def _stream_arn(stack: MappingStack, source: Any) -> str:
         logical_id = source["Fn::GetAtt"][0] if isinstance(source, dict) and "Fn::GetAtt" in source else None
         if logical_id and stack.resources[logical_id]["Type"] == "AWS::Kinesis::StreamConsumer":
             return str(stack.resolve(stack.resources[logical_id]["Properties"]["StreamARN"]))

@@ -1,26 +1,21 @@
-"""Redrive Kinesis records a ``StreamProcessor`` parked in its failure queue.
+"""Redrive Kinesis records a ``StreamProcessor`` parked in its failure queue: the logic, without a CLI.
 
 A Kinesis event source mapping sends only metadata to its on-failure destination: the shard and
-the sequence-number range of the batch it gave up on. This command reads each parked batch's
+the sequence-number range of the batch it gave up on. ``redrive`` reads each parked batch's
 records back from the stream (they must still be within the stream's retention), replays them
 through the function as the same Kinesis event Lambda would send, and deletes the message once
 every record of it succeeded. A message whose records still fail, or are no longer in the stream,
-stays in the queue (visible again when the command ends) and is reported. The handler must be
+stays in the queue (visible again when the run ends) and is reported. The handler must be
 idempotent (the clickstream handler is), so replaying records that were already processed is safe.
 
-Usage (credentials need sqs:ReceiveMessage/DeleteMessage/ChangeMessageVisibility on the queue,
-kinesis:GetShardIterator/GetRecords on the stream and lambda:InvokeFunction on the alias)::
-
-    python -m stacks.stream_redrive --queue-url https://sqs.../...StreamFailureQueue... \\
-        --function-name ServerlessPatterns-dev-Clickstream-Processor...:live [--dry-run]
+The command line is ``serverless-patterns-redrive kinesis`` (``serverless_patterns.redrive.cli``).
+The AWS clients are passed in, so this module imports no AWS SDK itself.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -229,34 +224,3 @@ def lambda_invoker(lambda_client: Any, function_name: str) -> Invoke:
         return json.loads(payload) if payload else None
 
     return invoke
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry point; exit status 0 when every parked batch was recovered."""
-    parser = argparse.ArgumentParser(
-        prog="python -m stacks.stream_redrive", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--queue-url", required=True, help="the StreamProcessor's failure queue URL")
-    parser.add_argument("--function-name", required=True, help="function name or ARN with the :live alias")
-    parser.add_argument("--region", default=None, help="AWS region (default: from the environment)")
-    parser.add_argument("--dry-run", action="store_true", help="read the parked records, replay nothing")
-    args = parser.parse_args(argv)
-
-    import boto3  # type: ignore[import-untyped]
-
-    session = boto3.session.Session(region_name=args.region)
-    region = str(session.region_name)
-    report = redrive(
-        sqs=session.client("sqs"),
-        kinesis=session.client("kinesis"),
-        queue_url=args.queue_url,
-        invoke=lambda_invoker(session.client("lambda"), args.function_name),
-        region=region,
-        dry_run=args.dry_run,
-    )
-    print(json.dumps(report.__dict__, indent=2))
-    return 0 if report.kept_batches == 0 else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The StreamProcessor's own alarms: the function falls behind, batches are parked, new ones fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+
+from constructs import Construct
+from serverless_patterns.core.alarms import alarm_name, alarm_on_any
+from serverless_patterns.core.validation import is_token
+
+
+@dataclass(frozen=True)
+class StreamAlarms:
+    """The three stream alarms; ``rollback`` are those that should stop a deployment."""
+
+    iterator_age: cloudwatch.Alarm
+    parked: cloudwatch.Alarm
+    new_failures: cloudwatch.Alarm
+
+    @property
+    def all(self) -> list[cloudwatch.Alarm]:
+        """Iterator age, parked batches, new failures."""
+        return [self.iterator_age, self.parked, self.new_failures]
+
+    @property
+    def rollback(self) -> list[cloudwatch.Alarm]:
+        """Iterator age and new failures say "this version is bad". Queue depth stays above zero until
+        an operator redrives, so it would block every later deployment (including the fix)."""
+        return [self.iterator_age, self.new_failures]
+
+
+def build_stream_alarms(
+    scope: Construct, alias: lambda_.Alias, failure_queue: sqs.Queue, iterator_age_threshold: Duration
+) -> StreamAlarms:
+    """The alarms on ``alias``'s iterator age and on ``failure_queue``, named after ``scope``."""
+    one_minute = Duration.minutes(1)
+    iterator_age = cloudwatch.Alarm(
+        scope,
+        "IteratorAgeAlarm",
+        alarm_name=alarm_name(scope, "stream iterator age"),
+        alarm_description="The oldest unprocessed stream record waited longer than the threshold for 5 "
+        "minutes: the function falls behind or is stuck retrying a batch.",
+        metric=alias.metric("IteratorAge", period=one_minute, statistic="Maximum"),
+        threshold=iterator_age_threshold.to_milliseconds() if not is_token(iterator_age_threshold) else 0,
+        evaluation_periods=5,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    parked = alarm_on_any(
+        scope,
+        "FailureQueueDepthAlarm",
+        alarm_name=alarm_name(scope, "stream records parked"),
+        alarm_description="At least one batch of stream records is parked in the failure queue: fix the "
+        "cause, then redrive it before it leaves the stream's retention.",
+        metric=failure_queue.metric_approximate_number_of_messages_visible(
+            period=one_minute, statistic="Maximum"
+        ),
+    )
+    new_failures = alarm_on_any(
+        scope,
+        "NewFailuresAlarm",
+        alarm_name=alarm_name(scope, "stream records failing"),
+        alarm_description="The event source mapping parked at least one new batch in a minute.",
+        metric=failure_queue.metric_number_of_messages_sent(period=one_minute, statistic="Sum"),
+    )
+    return StreamAlarms(iterator_age=iterator_age, parked=parked, new_failures=new_failures)
