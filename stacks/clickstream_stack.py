@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_sns as sns
 from serverless_patterns import FunctionOptions, SmokeTest, StreamProcessor, TableAccess
 
 from constructs import Construct
@@ -21,7 +22,9 @@ class ClickstreamStack(Stack):
     7 days, so a parked batch can be redriven after a weekend.
     """
 
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         retention = Duration.days(7) if config.is_production else Duration.hours(24)
         self.pipeline = StreamProcessor(
@@ -42,6 +45,7 @@ class ClickstreamStack(Stack):
             # One transaction per chunk of a batch: conditional Puts of markers, Updates of counters.
             table_access=TableAccess.of("dynamodb:PutItem", "dynamodb:UpdateItem"),
             removal_policy=config.removal_policy,
+            alarm_topic=alarm_topic,
             shard_count=None if config.is_production else 1,
             retention=retention,
             batch_size=100,

@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from serverless_patterns import FunctionOptions, PeriodicJob, TableAccess, TableOptions, acknowledge
 
 from constructs import Construct
@@ -28,7 +29,9 @@ class ExchangeRatesJobStack(Stack):
     provider's key into it after the first deploy (``aws secretsmanager put-secret-value``).
     """
 
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         api_url = str(self.node.try_get_context("exchange_rates_api_url") or PLACEHOLDER_API_URL)
         self.api_key = secretsmanager.Secret(
@@ -63,4 +66,5 @@ class ExchangeRatesJobStack(Stack):
                 sort_key=dynamodb.Attribute(name="hour", type=dynamodb.AttributeType.STRING),
             ),
             removal_policy=config.removal_policy,
+            alarm_topic=alarm_topic,
         )

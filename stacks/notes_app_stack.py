@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns as sns
 from serverless_patterns import FunctionOptions, Route, TableAccess, TableOptions, WebApp
 
 from constructs import Construct
@@ -41,7 +42,9 @@ NOTE_ROUTES = (
 class NotesAppStack(Stack):
     """Notes: list, create, edit and delete your own notes; nobody else's are reachable."""
 
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         self.web_app = WebApp(
             self,
@@ -69,4 +72,5 @@ class NotesAppStack(Stack):
             ),
             mfa=cognito.Mfa.REQUIRED if config.is_production else cognito.Mfa.OPTIONAL,
             removal_policy=config.removal_policy,
+            alarm_topic=alarm_topic,
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns as sns
 from serverless_patterns import (
     Authorization,
     FunctionOptions,
@@ -92,7 +93,9 @@ SMOKE_TEST_EVENT: dict[str, Any] = {
 class OrdersApiStack(Stack):
     """Orders: create (idempotent), read, list by customer (paginated), change status, delete."""
 
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         self.orders = RestfulMicroservice(
             self,
@@ -133,4 +136,5 @@ class OrdersApiStack(Stack):
                 deployment=config.deployment(SmokeTest(event=SMOKE_TEST_EVENT, expected_status_code=404)),
             ),
             removal_policy=config.removal_policy,
+            alarm_topic=alarm_topic,
         )

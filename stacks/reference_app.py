@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import App, Stack
 
+from stacks.alarms_stack import AlarmsStack
 from stacks.api_gateway_account_stack import ApiGatewayAccountStack
 from stacks.clickstream_stack import ClickstreamStack
 from stacks.exchange_rates_job_stack import ExchangeRatesJobStack
@@ -13,23 +14,31 @@ from stacks.stage_config import stage_config
 
 #: Short names of the reference stacks, in the order ``add_reference_stacks`` returns them; each
 #: stack's id is ``ServerlessPatterns-<stage>-<name>``.
-STACK_NAMES = ("Clickstream", "ExchangeRatesJob", "ApiGatewayAccount", "OrdersApi", "NotesApp")
+STACK_NAMES = ("Alarms", "Clickstream", "ExchangeRatesJob", "ApiGatewayAccount", "OrdersApi", "NotesApp")
 
 
 def add_reference_stacks(app: App, stage: str) -> list[Stack]:
-    """Add the reference stacks for ``stage`` (dev or prod) to ``app`` and return them (see STACK_NAMES)."""
+    """Add the reference stacks for ``stage`` (dev or prod) to ``app`` and return them (see STACK_NAMES).
+
+    Every alarm notifies the stage's topic (``Alarms`` stack); the ``alarm_email`` context value, when set,
+    subscribes an e-mail address to it.
+    """
     config = stage_config(stage)
     prefix = f"ServerlessPatterns-{config.name}"
+    email = app.node.try_get_context("alarm_email")
+    alarms = AlarmsStack(app, f"{prefix}-Alarms", config=config, alarm_email=str(email) if email else None)
+    topic = alarms.topic
     api_gateway_account = ApiGatewayAccountStack(app, f"{prefix}-ApiGatewayAccount")
-    orders = OrdersApiStack(app, f"{prefix}-OrdersApi", config=config)
-    notes = NotesAppStack(app, f"{prefix}-NotesApp", config=config)
+    orders = OrdersApiStack(app, f"{prefix}-OrdersApi", config=config, alarm_topic=topic)
+    notes = NotesAppStack(app, f"{prefix}-NotesApp", config=config, alarm_topic=topic)
     for api_stack in (orders, notes):
         api_stack.add_stack_dependency(
             api_gateway_account, "its stage logs only once the account setting exists"
         )
     return [
-        ClickstreamStack(app, f"{prefix}-Clickstream", config=config),
-        ExchangeRatesJobStack(app, f"{prefix}-ExchangeRatesJob", config=config),
+        alarms,
+        ClickstreamStack(app, f"{prefix}-Clickstream", config=config, alarm_topic=topic),
+        ExchangeRatesJobStack(app, f"{prefix}-ExchangeRatesJob", config=config, alarm_topic=topic),
         api_gateway_account,
         orders,
         notes,

@@ -52,6 +52,7 @@ from moto import mock_aws  # noqa: E402
 from serverless_patterns.redrive import ParkedBatch, read_parked_records  # noqa: E402
 
 from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function  # noqa: E402
+from stacks.alarms_stack import AlarmsStack  # noqa: E402
 from stacks.clickstream_stack import ClickstreamStack  # noqa: E402
 from stacks.stage_config import stage_config  # noqa: E402
 from tests.harness.aws_resources import EmulatedStack  # noqa: E402
@@ -124,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     app = new_app(stage="dev")
-    stack = ClickstreamStack(app, "ServerlessPatterns-dev-Clickstream", config=stage_config("dev"))
+    config = stage_config("dev")
+    alarms = AlarmsStack(app, "ServerlessPatterns-dev-Alarms", config=config, alarm_email=None)
+    stack = ClickstreamStack(
+        app, "ServerlessPatterns-dev-Clickstream", config=config, alarm_topic=alarms.topic
+    )
     template = synthesize_stack(stack)
     pipeline = stack.pipeline
     function_id = logical_id(pipeline.function.function)

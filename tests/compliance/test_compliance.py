@@ -29,7 +29,7 @@ def test_cfn_lint_is_clean(stack: str, any_app: SynthesizedApp) -> None:
 def test_roles_are_least_privilege(stack: str, any_app: SynthesizedApp) -> None:
     template = any_app.templates[stack]
     roles = [lid for lid, res in template["Resources"].items() if res["Type"] == "AWS::IAM::Role"]
-    assert roles
+    assert roles or stack == "Alarms", "every stack but the alarm topic's runs functions"
     for role in roles:
         properties = template["Resources"][role]["Properties"]
         assert not properties.get("ManagedPolicyArns"), f"{role} uses a managed policy"

@@ -75,7 +75,7 @@ def test_function_defaults(dev: tuple[Stack, ServerlessFunction, Template]) -> N
             "LoggingConfig": {
                 "LogFormat": "JSON",
                 "ApplicationLogLevel": "INFO",
-                "SystemLogLevel": "WARN",
+                "SystemLogLevel": "INFO",
                 "LogGroup": {"Ref": logical_id(function.log_group)},
             },
             "Environment": {
@@ -187,6 +187,11 @@ def test_rollback_alarms(dev: tuple[Stack, ServerlessFunction, Template]) -> Non
     _, _function, template = dev
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     by_metric = {a["Properties"]["MetricName"]: a["Properties"] for a in alarms.values()}
+    kept = {
+        name: by_metric.pop(name)
+        for name in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")
+    }
+    assert kept["ApproximateAgeOfOldestMessage"]["Threshold"] == 12 * 86400  # two days before SQS drops it
     assert set(by_metric) == {"Errors", "Throttles", "Duration"}
     assert by_metric["Duration"]["ExtendedStatistic"] == "p99"
     assert by_metric["Duration"]["Threshold"] == 9000  # 90% of the 10 s timeout
@@ -197,6 +202,16 @@ def test_rollback_alarms(dev: tuple[Stack, ServerlessFunction, Template]) -> Non
     ]
     for props in by_metric.values():
         assert any(d["Name"] == "Resource" for d in props["Dimensions"])  # metrics of the alias
+    # The rollback alarms judge the version being deployed, not the alias's mix of old and new.
+    for metric in ("Errors", "Duration"):
+        dimensions = {d["Name"]: d["Value"] for d in by_metric[metric]["Dimensions"]}
+        assert dimensions["ExecutedVersion"] == {
+            "Fn::GetAtt": [logical_id(_function.function.current_version), "Version"]
+        }
+    assert "ExecutedVersion" not in {d["Name"] for d in by_metric["Throttles"]["Dimensions"]}
+    assert {logical_id(a) for a in _function.rollback_alarms} == {
+        lid for lid, a in alarms.items() if a["Properties"]["MetricName"] in ("Errors", "Duration")
+    }
 
 
 def test_dev_deploys_all_at_once_with_alarm_rollback(dev: tuple[Stack, ServerlessFunction, Template]) -> None:
@@ -233,7 +248,7 @@ def test_prod_canary_provisioned_concurrency_and_autoscaling(
         },
     )
     group = next(iter(template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()))["Properties"]
-    assert len(group["AlarmConfiguration"]["Alarms"]) == 3
+    assert len(group["AlarmConfiguration"]["Alarms"]) == 2  # errors and p99 duration of the new version
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
     template.has_resource_properties(
         "AWS::Lambda::Alias",

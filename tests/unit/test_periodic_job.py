@@ -165,8 +165,8 @@ def test_alarms_for_failed_undelivered_and_missed_runs(any_app: SynthesizedApp) 
     dead = alarms[logical_id(job.dead_letter_alarm)]["Properties"]
     assert (dead["MetricName"], dead["ComparisonOperator"], dead["Threshold"]) == (
         "ApproximateNumberOfMessagesVisible",
-        "GreaterThanThreshold",
-        0,
+        "GreaterThanOrEqualToThreshold",
+        1,
     )
     assert dead["Dimensions"][0]["Value"] == {"Fn::GetAtt": [logical_id(job.dead_letter_queue), "QueueName"]}
     missed = alarms[logical_id(job.missed_runs_alarm)]["Properties"]
@@ -176,7 +176,7 @@ def test_alarms_for_failed_undelivered_and_missed_runs(any_app: SynthesizedApp) 
         "Name": "Resource",
         "Value": {"Fn::Join": ["", [{"Ref": logical_id(job.function.function)}, ":live"]]},
     } in (missed["Dimensions"])
-    assert len(job.alarms) == 6
+    assert len(job.alarms) == 9  # function: errors, p99, throttles, 2 kept; failed, missed; DLQ: 2 kept
 
 
 def test_failed_runs_roll_back_a_deployment_and_codedeploy_may_read_that_alarm(
@@ -497,7 +497,7 @@ def test_time_zones_are_iana_names() -> None:
 
 def test_a_monthly_job_gets_no_missed_run_alarm_cloudwatch_cannot_look_back_a_month() -> None:
     stack, job = small_job(schedule="cron(0 6 1 * ? *)")
-    assert job.missed_runs_alarm is None and len(job.alarms) == 5
+    assert job.missed_runs_alarm is None and len(job.alarms) == 8
     alarm_names = [
         res["Properties"]["AlarmName"]
         for res in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()

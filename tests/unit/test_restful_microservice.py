@@ -269,9 +269,9 @@ def test_read_write_grant_has_exactly_the_table_actions(iam_default: Built) -> N
     assert dynamo == set(TableAccess.read_write().actions)
 
 
-def test_api_alarms_exist_and_roll_back_deployments(iam_default: Built) -> None:
+def test_api_alarms_exist_and_notify_but_only_the_new_versions_alarms_roll_back(iam_default: Built) -> None:
     _, service, assertions, template = iam_default
-    assert len(service.alarms) == 5
+    assert len(service.alarms) == 7  # function: errors, p99, throttles, 2 kept-failure; API: 5XX, latency
     assertions.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
@@ -288,7 +288,7 @@ def test_api_alarms_exist_and_roll_back_deployments(iam_default: Built) -> None:
     )
     group = resources(template, "AWS::CodeDeploy::DeploymentGroup").popitem()[1]["Properties"]
     rollback = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
-    assert rollback == {logical_id(alarm) for alarm in service.alarms}
+    assert rollback == {logical_id(alarm) for alarm in service.function.rollback_alarms}
 
 
 def test_cognito_authorizer_scopes_and_api_key_on_every_non_preflight_method(cognito_full: Built) -> None:

@@ -500,7 +500,7 @@ def test_stream_alarms_roll_back_deployments_and_codedeploy_may_read_them() -> N
     stack, processor = build()
     template = Template.from_stack(stack)
     resolve = stack.resolve
-    iterator_age, parked, new_failures = processor.alarms[:3]
+    iterator_age, new_failures, parked, near_expiry = processor.alarms[:4]
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {"MetricName": "IteratorAge", "Threshold": 60000, "EvaluationPeriods": 5, "Statistic": "Maximum"},
@@ -514,7 +514,8 @@ def test_stream_alarms_roll_back_deployments_and_codedeploy_may_read_them() -> N
     ]
     assert resolve(iterator_age.alarm_name) in names and resolve(new_failures.alarm_name) in names
     assert resolve(parked.alarm_name) not in names  # would block the fix until someone redrives
-    assert len(processor.alarms) == 6  # + the function's errors, throttles, duration
+    assert resolve(near_expiry.alarm_name) not in names
+    assert len(processor.alarms) == 9  # + the function's errors, p99 duration, throttles, 2 kept-failure
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {

@@ -438,8 +438,8 @@ def test_function_table_and_alarms_are_the_backends(dev_app: SynthesizedApp) -> 
     assert web_app.function is web_app.backend.function
     assert web_app.table is web_app.backend.table
     assert web_app.alarms is web_app.backend.alarms
-    # The function's (errors, throttles, p99 duration) and the API's (5XX rate, p99 latency).
-    assert len(web_app.alarms) == 5
+    # The function's (errors, throttles, p99 duration, kept failures x2), the API's (5XX rate, p99 latency).
+    assert len(web_app.alarms) == 7
     alarms = resources(dev_app.templates["NotesApp"], "AWS::CloudWatch::Alarm")
     assert {logical_id(alarm) for alarm in web_app.alarms} <= set(alarms)
 

@@ -63,8 +63,8 @@ def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, h
         scope,
         f"{id}MessagesAlarm",
         alarm_name=alarm_name(queue, "holds failures"),
-        alarm_description=f"At least one message is kept in this queue: {holds}. Inspect it, fix the cause and "
-        "redrive or delete it.",
+        alarm_description=f"At least one message is kept in this queue: {holds}. Inspect it, fix the cause "
+        "and redrive or delete it.",
         metric=queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
     )
     near_expiry = cloudwatch.Alarm(

@@ -32,7 +32,6 @@ from serverless_patterns.function.options import (
     LIBRARY_VARIABLES,
     FunctionOptions,
 )
-from serverless_patterns.function.insights import saved_queries
 from serverless_patterns.function.runtime import create_hardened_function
 from serverless_patterns.function.smoke_test_hook import SmokeTestHook
 
@@ -90,7 +89,7 @@ class ServerlessFunction(Construct):
         """The function's own execution role."""
         self.log_group: logs.LogGroup = built.log_group
         """The function's explicit log group."""
-        self.saved_queries: list[logs.CfnQueryDefinition] = saved_queries(self, self.log_group)
+        self.saved_queries: list[logs.CfnQueryDefinition] = built.saved_queries
         """Logs Insights queries for memory over-provisioning and cold starts (right-sizing data)."""
         kept = kept_failures(
             self,
@@ -183,8 +182,8 @@ class ServerlessFunction(Construct):
             self,
             "DurationAlarm",
             alarm_name=alarm_name(self, "function p99 duration"),
-            alarm_description="p99 duration of the version behind the live alias above 90% of the timeout for "
-            "2 minutes: it is about to time out.",
+            alarm_description="p99 duration of the version behind the live alias above 90% of the timeout "
+            "for 2 minutes: it is about to time out.",
             metric=self._version_metric("Duration", "p99"),
             threshold=threshold_ms,
             evaluation_periods=2,

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.function.insights import saved_queries
 from serverless_patterns.function.options import FunctionOptions
 
 #: The newest Python runtime that both aws-cdk-lib 2.275 and the public Powertools layer offer.
@@ -46,6 +47,7 @@ class HardenedFunction:
     function: lambda_.Function
     role: iam.Role
     log_group: logs.LogGroup
+    saved_queries: list[logs.CfnQueryDefinition]
 
 
 def create_hardened_function(
@@ -54,7 +56,8 @@ def create_hardened_function(
     """Build a Lambda function with its own least-privilege role inside ``scope``.
 
     The role starts with exactly two grants: write to the function's own log group, and X-Ray
-    segment upload (added by CDK for active tracing). No AWS managed policy is attached.
+    segment upload (added by CDK for active tracing). No AWS managed policy is attached. Two saved Logs
+    Insights queries (memory, cold starts) read its platform lines.
     ``options`` must have its defaults filled in (timeout, service name).
     """
     service_name = options.service_name or "function"
@@ -104,4 +107,6 @@ def create_hardened_function(
         "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords accept no resource "
         "narrower than '*'.",
     )
-    return HardenedFunction(function=function, role=role, log_group=log_group)
+    return HardenedFunction(
+        function=function, role=role, log_group=log_group, saved_queries=saved_queries(scope, log_group)
+    )

@@ -1,4 +1,5 @@
-"""The job's own alarms: failed runs, undelivered runs, and runs that never happened."""
+"""The job's own alarms: failed runs and runs that never happened (undelivered runs are watched by the
+dead-letter queue's kept-failures alarms)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.alarms import alarm_name, alarm_on_any
@@ -16,24 +16,20 @@ from serverless_patterns.periodic_job.schedule import missed_run_window
 
 @dataclass(frozen=True)
 class JobAlarms:
-    """The three alarms of a job (``missed_runs`` is ``None`` for jobs rarer than weekly)."""
+    """The two alarms of a job (``missed_runs`` is ``None`` for jobs rarer than weekly)."""
 
     failed_runs: cloudwatch.Alarm
-    dead_letters: cloudwatch.Alarm
     missed_runs: cloudwatch.Alarm | None
 
     @property
     def all(self) -> list[cloudwatch.Alarm]:
         """The alarms that exist, in the order above."""
-        return [self.failed_runs, self.dead_letters, *([self.missed_runs] if self.missed_runs else [])]
+        return [self.failed_runs, *([self.missed_runs] if self.missed_runs else [])]
 
 
-def job_alarms(
-    scope: Construct, function: ServerlessFunction, dead_letter_queue: sqs.IQueue, interval_seconds: int
-) -> JobAlarms:
-    """Alarms on ``function``'s failure queue, on the scheduler's ``dead_letter_queue``, and on the
-    ``live`` alias not being invoked for two runs ``interval_seconds`` apart (none past a week:
-    CloudWatch looks back at most 7 days)."""
+def job_alarms(scope: Construct, function: ServerlessFunction, interval_seconds: int) -> JobAlarms:
+    """Alarms on ``function``'s failure queue and on the ``live`` alias not being invoked for two runs
+    ``interval_seconds`` apart (none past a week: CloudWatch looks back at most 7 days)."""
     five_minutes = Duration.minutes(5)
     failed = alarm_on_any(
         scope,
@@ -44,20 +40,7 @@ def job_alarms(
         ),
         metric=function.failure_queue.metric("NumberOfMessagesSent", period=five_minutes, statistic="Sum"),
     )
-    dead_letters = cloudwatch.Alarm(
-        scope,
-        "DeadLetterAlarm",
-        alarm_name=alarm_name(scope, "undelivered runs"),
-        alarm_description="The scheduler could not deliver a run: its dead-letter queue is not empty.",
-        metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
-            period=five_minutes, statistic="Maximum"
-        ),
-        threshold=0,
-        evaluation_periods=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
-    return JobAlarms(failed, dead_letters, _missed_runs_alarm(scope, function, interval_seconds))
+    return JobAlarms(failed, _missed_runs_alarm(scope, function, interval_seconds))
 
 
 def _missed_runs_alarm(

@@ -20,9 +20,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
+from serverless_patterns.core.alarms import notify
 from serverless_patterns.core.nag import acknowledge
 from serverless_patterns.core.table import (
     TableAccess,
@@ -87,6 +89,8 @@ class PeriodicJob(Construct):
             its access needs. Needs a stack with an explicit region. The queues stay SQS-encrypted.
         removal_policy: for the tables, queues and log group when the stack goes (default RETAIN, which
             also turns on the new tables' deletion protection; DESTROY suits throw-away stages).
+        alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
+            the alarms show in the console and roll back deployments, and tell no one).
         time_zone: IANA time zone the cron expression is evaluated in (default ``UTC``).
         flexible_window: let the scheduler start a run up to this late to spread load, whole minutes,
             1..1440 minutes (default: none, runs start on time).
@@ -147,6 +151,7 @@ class PeriodicJob(Construct):
         table_options: TableOptions | None = None,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        alarm_topic: sns.ITopic | None = None,
         time_zone: str = "UTC",
         flexible_window: Duration | None = None,
         start: datetime | None = None,
@@ -206,17 +211,19 @@ class PeriodicJob(Construct):
         if api_key_secret is not None:
             grant_secret(self.function.role, api_key_secret)
 
-        self.dead_letter_queue: sqs.Queue = undelivered_runs_queue(self, removal_policy)
+        undelivered = undelivered_runs_queue(self, removal_policy)
+        self.dead_letter_queue: sqs.Queue = undelivered.queue
         self.scheduler_role: iam.Role = scheduler_role(self)
         self.schedule: scheduler.Schedule = job_schedule(
             self, run, self.function.alias, self.scheduler_role, self.dead_letter_queue, options.description
         )
 
-        alarms = job_alarms(self, self.function, self.dead_letter_queue, run.alarm_interval_seconds)
+        alarms = job_alarms(self, self.function, run.alarm_interval_seconds)
         self.failed_runs_alarm: cloudwatch.Alarm = alarms.failed_runs
-        self.dead_letter_alarm: cloudwatch.Alarm = alarms.dead_letters
+        self.dead_letter_alarm: cloudwatch.Alarm = undelivered.present_alarm
         self.missed_runs_alarm: cloudwatch.Alarm | None = alarms.missed_runs
         self.function.add_rollback_alarm(self.failed_runs_alarm)
-        self.alarms: list[cloudwatch.Alarm] = [*self.function.alarms, *alarms.all]
+        self.alarms: list[cloudwatch.Alarm] = [*self.function.alarms, *alarms.all, *undelivered.alarms]
+        notify(self.alarms, alarm_topic)
 
         acknowledge(self.idempotency_table, "AwsSolutions-DDB3", NO_IDEMPOTENCY_BACKUPS)

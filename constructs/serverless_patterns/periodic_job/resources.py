@@ -18,7 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns.core.queues import kept_failures_queue
+from serverless_patterns.core.queues import KeptFailures, kept_failures
 from serverless_patterns.core.table import TableOptions, build_table, string_key
 from serverless_patterns.periodic_job.options import (
     IDEMPOTENCY_KEY,
@@ -92,9 +92,10 @@ def grant_secret(role: iam.IRole, secret: secretsmanager.ISecret) -> None:
         secret.encryption_key.grant_decrypt(role)
 
 
-def undelivered_runs_queue(scope: Construct, removal_policy: RemovalPolicy) -> sqs.Queue:
-    """The queue ``DeadLetterQueue`` that keeps runs the scheduler could not deliver, 14 days."""
-    return kept_failures_queue(
+def undelivered_runs_queue(scope: Construct, removal_policy: RemovalPolicy) -> KeptFailures:
+    """The queue ``DeadLetterQueue`` that keeps runs the scheduler could not deliver, 14 days, with its
+    alarms (runs undelivered, oldest near expiry)."""
+    return kept_failures(
         scope,
         "DeadLetterQueue",
         removal_policy=removal_policy,

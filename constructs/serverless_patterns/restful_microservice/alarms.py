@@ -57,6 +57,6 @@ def api_alarms(
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    for alarm in (server_errors, latency):
-        function.add_rollback_alarm(alarm)
+    # They notify but do not roll back: they also count the old version's traffic during a canary, so the
+    # function's per-version alarms judge the new version instead (a server fault is a function error).
     return [server_errors, latency]

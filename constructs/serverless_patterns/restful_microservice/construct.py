@@ -26,8 +26,10 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct
+from serverless_patterns.core.alarms import notify
 from serverless_patterns.core.table import (
     TableAccess,
     TableOptions,
@@ -91,6 +93,8 @@ class RestfulMicroservice(Construct):
             decrypt (and encrypt when ``table_access`` writes) on it.
         removal_policy: for the table, the log groups and the function's failure queue when the stack
             goes (default RETAIN; DESTROY suits throw-away stages).
+        alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
+            the alarms show in the console and roll back deployments, and tell no one).
         stage_name: the API stage, also the URL's last path segment (default ``api``).
         endpoint_type: REGIONAL (default), EDGE or PRIVATE.
         throttling_rate_limit: stage-wide steady requests per second, 0..10000 (default 100).
@@ -156,6 +160,7 @@ class RestfulMicroservice(Construct):
         table_options: TableOptions | None = None,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        alarm_topic: sns.ITopic | None = None,
         stage_name: str = "api",
         endpoint_type: apigw.EndpointType = apigw.EndpointType.REGIONAL,
         throttling_rate_limit: float = 100,
@@ -227,6 +232,7 @@ class RestfulMicroservice(Construct):
             *self.function.alarms,
             *api_alarms(self, settings, api_name=self.api_name, function=self.function),
         ]
+        notify(self.alarms, alarm_topic)
         acknowledge_api_findings(self.api, settings)
 
 

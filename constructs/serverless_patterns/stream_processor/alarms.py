@@ -1,4 +1,5 @@
-"""The StreamProcessor's own alarms: the function falls behind, batches are parked, new ones fail."""
+"""The StreamProcessor's own alarms: the function falls behind, new batches fail (parked batches are
+watched by the kept-failures queue's own alarms)."""
 
 from __future__ import annotations
 
@@ -16,21 +17,15 @@ from serverless_patterns.core.validation import is_token
 
 @dataclass(frozen=True)
 class StreamAlarms:
-    """The three stream alarms; ``rollback`` are those that should stop a deployment."""
+    """The two stream alarms; both say "this version is bad" and roll back a deployment. (Queue depth stays
+    above zero until an operator redrives, so it notifies but would block every later deployment.)"""
 
     iterator_age: cloudwatch.Alarm
-    parked: cloudwatch.Alarm
     new_failures: cloudwatch.Alarm
 
     @property
     def all(self) -> list[cloudwatch.Alarm]:
-        """Iterator age, parked batches, new failures."""
-        return [self.iterator_age, self.parked, self.new_failures]
-
-    @property
-    def rollback(self) -> list[cloudwatch.Alarm]:
-        """Iterator age and new failures say "this version is bad". Queue depth stays above zero until
-        an operator redrives, so it would block every later deployment (including the fix)."""
+        """Iterator age and new failures."""
         return [self.iterator_age, self.new_failures]
 
 
@@ -51,16 +46,6 @@ def build_stream_alarms(
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    parked = alarm_on_any(
-        scope,
-        "FailureQueueDepthAlarm",
-        alarm_name=alarm_name(scope, "stream records parked"),
-        alarm_description="At least one batch of stream records is parked in the failure queue: fix the "
-        "cause, then redrive it before it leaves the stream's retention.",
-        metric=failure_queue.metric_approximate_number_of_messages_visible(
-            period=one_minute, statistic="Maximum"
-        ),
-    )
     new_failures = alarm_on_any(
         scope,
         "NewFailuresAlarm",
@@ -68,4 +53,4 @@ def build_stream_alarms(
         alarm_description="The event source mapping parked at least one new batch in a minute.",
         metric=failure_queue.metric_number_of_messages_sent(period=one_minute, statistic="Sum"),
     )
-    return StreamAlarms(iterator_age=iterator_age, parked=parked, new_failures=new_failures)
+    return StreamAlarms(iterator_age=iterator_age, new_failures=new_failures)

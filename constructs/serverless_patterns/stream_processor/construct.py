@@ -17,9 +17,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
+from serverless_patterns.core.alarms import notify
 from serverless_patterns.core.table import (
     TableAccess,
     TableOptions,
@@ -84,6 +86,8 @@ class StreamProcessor(Construct):
             and ``table_access`` need. An existing ``stream`` keeps its own key.
         removal_policy: for the stream, table, queues and log groups this construct creates (default
             RETAIN, with deletion protection on a retained table; DESTROY suits throw-away stages).
+        alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
+            the alarms show in the console and roll back deployments, and tell no one).
         stream: an existing stream to read instead of creating one. Then ``shard_count`` and
             ``retention`` must be left unset.
         shard_count: shards of a new provisioned-mode stream, 1..10000. Default: on-demand mode,
@@ -132,6 +136,7 @@ class StreamProcessor(Construct):
         table_options: TableOptions | None = None,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        alarm_topic: sns.ITopic | None = None,
         stream: kinesis.IStream | None = None,
         shard_count: int | None = None,
         retention: Duration | None = None,
@@ -189,7 +194,8 @@ class StreamProcessor(Construct):
         """The processing function; the event source mapping targets ``.function.alias``."""
         grant_table(self.table, self.function.function, table_access, encryption_key)
 
-        self.failure_queue: sqs.Queue = build_failure_queue(self, removal_policy)
+        kept = build_failure_queue(self, removal_policy)
+        self.failure_queue: sqs.Queue = kept.queue
         """The event source mapping's on-failure destination: metadata (shard, sequence range) of each batch
         the function gave up on, kept 14 days (``.function.failure_queue`` keeps failed async invocations)."""
         source, consumer = build_event_source(
@@ -201,10 +207,9 @@ class StreamProcessor(Construct):
         self.event_source_mapping_id: str = source.event_source_mapping_id
         """The id (UUID) of the event source mapping, for ``aws lambda update-event-source-mapping``."""
 
-        stream_alarms = build_stream_alarms(
-            self, self.function.alias, self.failure_queue, iterator_age_threshold
-        )
-        for alarm in stream_alarms.rollback:
+        own = build_stream_alarms(self, self.function.alias, self.failure_queue, iterator_age_threshold)
+        for alarm in own.all:
             self.function.add_rollback_alarm(alarm)
-        self.alarms: list[cloudwatch.Alarm] = [*stream_alarms.all, *self.function.alarms]
-        """Stream alarms (iterator age, parked batches, new failures) and the function's own alarms."""
+        self.alarms: list[cloudwatch.Alarm] = [*own.all, *kept.alarms, *self.function.alarms]
+        """Iterator age and new failures (both roll back), the parked batches' alarms, the function's own."""
+        notify(self.alarms, alarm_topic)

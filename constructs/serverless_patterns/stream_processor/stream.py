@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.nag import acknowledge
-from serverless_patterns.core.queues import kept_failures_queue
+from serverless_patterns.core.queues import KeptFailures, kept_failures
 from serverless_patterns.stream_processor.options import DEFAULT_RETENTION, StreamMapping
 
 EventSource = event_sources.KinesisEventSource | event_sources.KinesisConsumerEventSource
@@ -45,9 +45,10 @@ def build_stream(
     return stream
 
 
-def build_failure_queue(scope: Construct, removal_policy: RemovalPolicy) -> sqs.Queue:
-    """The event source mapping's on-failure destination (metadata of the batches it gave up on)."""
-    return kept_failures_queue(
+def build_failure_queue(scope: Construct, removal_policy: RemovalPolicy) -> KeptFailures:
+    """The event source mapping's on-failure destination (metadata of the batches it gave up on), with its
+    alarms (batches parked, oldest near expiry)."""
+    return kept_failures(
         scope,
         "StreamFailureQueue",
         removal_policy=removal_policy,

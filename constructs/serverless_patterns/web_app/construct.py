@@ -30,6 +30,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 from serverless_patterns.core.table import TableAccess, TableOptions
@@ -67,6 +68,8 @@ class WebApp(Construct):
         removal_policy: for the buckets, the user pool and the backend's table, logs and queue when the
             stack goes (default RETAIN, which also protects the user pool and a new table from deletion;
             with DESTROY, buckets must be emptied first).
+        alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
+            the alarms show in the console and roll back deployments, and tell no one).
         throttling_rate_limit: API stage steady requests per second, 0..10000 (default 100).
         throttling_burst_limit: API stage burst, 0..5000 requests (default 200).
         site_exclude: glob patterns of files in ``site_path`` not to deploy (e.g. tests); default none.
@@ -137,6 +140,7 @@ class WebApp(Construct):
         table_options: TableOptions | None = None,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        alarm_topic: sns.ITopic | None = None,
         throttling_rate_limit: float = 100,
         throttling_burst_limit: int = 200,
         site_exclude: Sequence[str] = (),
@@ -193,6 +197,7 @@ class WebApp(Construct):
             table_options=table_options,
             encryption_key=encryption_key,
             removal_policy=removal_policy,
+            alarm_topic=alarm_topic,
             stage_name=API_STAGE_NAME,
             throttling_rate_limit=throttling_rate_limit,
             throttling_burst_limit=throttling_burst_limit,
