@@ -431,6 +431,15 @@ def _queue_policy(request: CreateRequest) -> Created:
 
 
 @resource_type(
+    "AWS::SNS::TopicPolicy",
+    caveat="accepted, not stored: moto's SNS neither enforces topic policies nor verifies the signature of a "
+    "policy document sent to SetTopicAttributes",
+)
+def _topic_policy(request: CreateRequest) -> Created:
+    return Created(request.generated_name)
+
+
+@resource_type(
     "AWS::S3::BucketPolicy",
     caveat="stored without its conditional statements (moto would enforce them unconditionally, e.g. "
     "deny every request for aws:SecureTransport=false); the rest is enforced for Principal '*' only",
@@ -758,5 +767,6 @@ for _type, _stand_in in {
     "AWS::CloudFront::Function": "none",
     "AWS::WAFv2::WebACL": "none: no web ACL locally",
     "AWS::WAFv2::WebACLAssociation": "none: no web ACL locally",
+    "AWS::Logs::QueryDefinition": "none: moto has no saved queries; the local runtime prints function logs",
 }.items():
     not_emulated(_type, _stand_in)
