@@ -10,6 +10,7 @@ from aws_cdk import aws_sns as sns
 from serverless_patterns import FunctionOptions, SmokeTest, StreamProcessor, TableAccess
 
 from constructs import Construct
+from stacks.dashboard import add_dashboard
 from stacks.stage_config import StageConfig
 
 LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
@@ -53,3 +54,4 @@ class ClickstreamStack(Stack):
             retry_attempts=3,
             max_record_age=Duration.hours(6),
         )
+        self.dashboard = add_dashboard(self, patterns=[self.pipeline])

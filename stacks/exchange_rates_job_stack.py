@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from serverless_patterns import FunctionOptions, PeriodicJob, TableAccess, TableOptions, acknowledge
 
 from constructs import Construct
+from stacks.dashboard import add_dashboard
 from stacks.stage_config import StageConfig
 
 LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
@@ -68,3 +69,4 @@ class ExchangeRatesJobStack(Stack):
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
         )
+        self.dashboard = add_dashboard(self, patterns=[self.job])

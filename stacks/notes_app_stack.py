@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from serverless_patterns import FunctionOptions, Route, TableAccess, TableOptions, WebApp
 
 from constructs import Construct
+from stacks.dashboard import add_dashboard
 from stacks.stage_config import StageConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +75,4 @@ class NotesAppStack(Stack):
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
         )
+        self.dashboard = add_dashboard(self, patterns=[self.web_app])

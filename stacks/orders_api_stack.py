@@ -19,6 +19,7 @@ from serverless_patterns import (
 )
 
 from constructs import Construct
+from stacks.dashboard import add_dashboard
 from stacks.stage_config import StageConfig
 
 LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
@@ -138,3 +139,4 @@ class OrdersApiStack(Stack):
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
         )
+        self.dashboard = add_dashboard(self, patterns=[self.orders])
