@@ -2,8 +2,10 @@
 
 Builds the wheel from this checkout, checks what it ships, installs it with its dependencies into a
 fresh venv that already has aws-cdk-lib 2.274 (requirements.txt pins 2.275), and runs the installed
-package from there: the console script, ``__version__`` and a synth with the built-in smoke-test hook.
-Nothing of the checkout is importable in that venv. Not part of ``make test-fast`` (see the Makefile).
+package from there: the console script, ``__version__``, a synth with the built-in smoke-test hook,
+and every example under examples/ (every pattern) as ``python examples/<name>.py``, the way ``cdk synth``
+runs a user's app. Nothing of the checkout is importable in that venv. Not part of ``make test-fast``
+(see the Makefile).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.consumer.consumer_env import (
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 VERSION = PYPROJECT["project"]["version"]
 PACKAGE_ROOT = REPO_ROOT / "constructs" / "serverless_patterns"
+EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +45,16 @@ def venv(wheel: Path) -> Iterator[ConsumerVenv]:
     yield consumer_venv(wheel)
 
 
-def _run(venv: ConsumerVenv, args: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    venv: ConsumerVenv, args: list[str | Path], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(arg) for arg in args], cwd=cwd, env=isolated_env(), capture_output=True, text=True, check=False
+        [str(arg) for arg in args],
+        cwd=cwd,
+        env=isolated_env() | (env or {}),
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -148,3 +158,26 @@ def test_installed_package_synthesizes_a_function_with_its_smoke_test_hook(
     result = _run(venv, [venv.python, "-c", SYNTH_FROM_THE_INSTALLED_PACKAGE, code], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"synthesized with aws-cdk-lib {venv.cdk_version}" in result.stdout
+
+
+def test_there_are_examples_of_every_pattern() -> None:
+    sources = "\n".join(path.read_text() for path in EXAMPLES)
+    for pattern in ("ServerlessFunction", "RestfulMicroservice", "StreamProcessor", "PeriodicJob", "WebApp"):
+        assert f"{pattern}(" in sources, f"no example builds a {pattern}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
+def test_every_example_synthesizes_with_the_installed_package(
+    venv: ConsumerVenv, example: Path, tmp_path: Path
+) -> None:
+    """As `cdk synth` runs an app: cdk.json's context and the output folder come from the environment."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    outdir = tmp_path / "cdk.out"
+    env = {"CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir), "CDK_VALIDATION": "false"}
+    result = _run(venv, [venv.python, example], tmp_path, env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    templates = list(outdir.glob("*.template.json"))
+    assert templates, f"{example.name} synthesized no stack"
+    if "SmokeTest(" in example.read_text():
+        hook_code = [path for path in outdir.glob("asset.*/smoke_test.py") if path.is_file()]
+        assert hook_code, "the smoke-test hook's code did not reach the cloud assembly"
