@@ -58,8 +58,8 @@ test-e2e: deps
 ## lint: ruff, and mypy strict on the library and the stacks
 lint: deps
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check constructs stacks app.py
-	$(PY) -m mypy constructs/serverless_patterns stacks app.py
+	$(PY) -m ruff format --check constructs stacks app.py examples
+	$(PY) -m mypy constructs/serverless_patterns stacks app.py examples
 
 ## bench: medians of 5 runs of whole-app synth and of a one-queue app (the jsii floor); one run each of
 ## `make test-fast` and `make test` (wall times)
