@@ -31,7 +31,7 @@ _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 class JsonInputError(ValueError):
     """The input is not JSON within the bounds: too large, nested too deep, not text, or not JSON.
 
-    The message says which, and reads after a subject: ``f"request body {error}"``.
+    The message says which and reads after a subject and "is": ``f"request body is {error}"``.
     """
 
 
@@ -73,20 +73,20 @@ def loads(
     """
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise JsonInputError(f"must be at most {max_bytes} bytes, got {size}")
+        raise JsonInputError(f"too large: at most {max_bytes} bytes are accepted, got {size}")
     if isinstance(data, bytes):
         try:
             text = data.decode(json.detect_encoding(data), "surrogatepass")
         except UnicodeDecodeError as error:
-            raise JsonInputError(f"is not valid JSON: not UTF-8 text ({error.reason})") from None
+            raise JsonInputError(f"not valid JSON: not UTF-8 text ({error.reason})") from None
     else:
         text = data
     depth = nesting_depth(text)
     if depth > max_depth:
-        raise JsonInputError(f"is nested {depth} levels deep; at most {max_depth} are allowed")
+        raise JsonInputError(f"nested {depth} levels deep: at most {max_depth} levels are accepted")
     try:
         return json.loads(text, parse_float=parse_float, parse_int=parse_int)
     except json.JSONDecodeError as error:
-        raise JsonInputError(f"is not valid JSON: {error}") from None
+        raise JsonInputError(f"not valid JSON: {error}") from None
     except (ValueError, ArithmeticError) as error:  # a number parse_int/parse_float cannot convert
-        raise JsonInputError(f"is not valid JSON: a number out of range ({error})") from None
+        raise JsonInputError(f"not valid JSON: a number out of range ({error})") from None

@@ -57,7 +57,7 @@ def parse_page_view(data: bytes) -> PageView:
     try:
         event = bounded_json.loads(data, max_bytes=MAX_RECORD_BYTES)
     except bounded_json.JsonInputError as error:
-        raise MalformedRecord(f"record data {error}") from None
+        raise MalformedRecord(f"record data is {error}") from None
     if not isinstance(event, dict):
         raise MalformedRecord(f"record data must be a JSON object, got {type(event).__name__}")
     page = event.get("page")

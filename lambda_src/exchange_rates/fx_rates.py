@@ -102,7 +102,7 @@ def parse_rates(body: bytes) -> Rates:
     try:
         payload = bounded_json.loads(body, max_bytes=MAX_BODY_BYTES, parse_float=Decimal, parse_int=Decimal)
     except bounded_json.JsonInputError as error:
-        raise BadPayload(f"response {error}") from None
+        raise BadPayload(f"response is not JSON we can use: {error}") from None
     if not isinstance(payload, dict):
         raise BadPayload(f"response must be a JSON object, got {type(payload).__name__}")
     base = payload.get("base")

@@ -65,7 +65,7 @@ def parse_note(raw_body: str | None, *, is_base64: bool = False) -> NoteInput:
     try:
         data = bounded_json.loads(raw_body, max_bytes=REQUEST_MAX_BYTES)
     except bounded_json.JsonInputError as error:
-        raise BadRequest(f"the request body {error}") from None
+        raise BadRequest(f"the request body is {error}") from None
     if not isinstance(data, dict):
         raise BadRequest(f"the request body must be a JSON object, got {type(data).__name__}")
     unknown = sorted(set(data) - NOTE_FIELDS)

@@ -95,7 +95,7 @@ def parse_json_object(body: str | None) -> dict[str, Any]:
     try:
         value = bounded_json.loads(body, max_bytes=MAX_BODY_BYTES, parse_float=Decimal)
     except bounded_json.JsonInputError as error:
-        raise BadRequest(f"request body {error}") from None
+        raise BadRequest(f"request body is {error}") from None
     if not isinstance(value, dict):
         raise BadRequest(f"request body must be a JSON object, got {type(value).__name__}")
     return value
