@@ -30,19 +30,39 @@ synth: deps
 	npx cdk synth --quiet -c stage=$(STAGE)
 	@echo "synthesized stage $(STAGE) into cdk.out: $$(ls cdk.out/*.template.json | wc -l) stacks, no cdk-nag findings"
 
-## test: the whole test suite (assertions, snapshots, cdk-nag, cfn-lint, handlers on moto) and the
-## notes site's JavaScript tests (Node's built-in test runner)
-test: deps
-	$(PY) -m pytest
+# End-to-end suites: slow; left out of test-fast. tests/local runs the reference architectures on the
+# local cloud; tests/consumer builds the wheel and pip-installs it into a fresh venv next to another
+# aws-cdk-lib release (cached in .consumer-venvs/). A new end-to-end suite: add its folder here.
+E2E_SUITES := tests/local tests/consumer
+# Both cores for the rest: each pytest-xdist worker synthesizes each stage once (the session fixtures
+# are per worker), and the least-privilege report merges every worker's records (tests/conftest.py).
+TEST_WORKERS := -n 2
+
+.PHONY: test-fast test-e2e
+
+## test: the whole test suite, what CI and the README run: test-fast, then test-e2e
+test: test-fast test-e2e
+
+## test-fast: the inner loop (about a minute): everything but the end-to-end suites, on both cores
+## (assertions, snapshots, cdk-nag, cfn-lint, handlers on moto), and the notes site's JavaScript tests
+## (Node's built-in test runner)
+test-fast: deps
+	$(PY) -m pytest $(TEST_WORKERS) $(addprefix --ignore=,$(E2E_SUITES))
 	node --test site/
+
+## test-e2e: the end-to-end suites, one test at a time: the local cloud's smoke test checks that no
+## listening port is left on the machine afterwards, which a test on another worker could break
+test-e2e: deps
+	$(PY) -m pytest $(E2E_SUITES)
 
 ## lint: ruff, and mypy strict on the library and the stacks
 lint: deps
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check constructs stacks app.py
-	$(PY) -m mypy constructs/serverless_patterns stacks app.py
+	$(PY) -m ruff format --check constructs stacks app.py examples
+	$(PY) -m mypy constructs/serverless_patterns stacks app.py examples
 
-## bench: medians of 5 runs: whole-app synth, a one-queue app (the jsii floor), and `make test`
+## bench: medians of 5 runs of whole-app synth and of a one-queue app (the jsii floor); one run each of
+## `make test-fast` and `make test` (wall times)
 bench: deps
 	$(PY) tests/bench/bench.py
 
@@ -50,9 +70,9 @@ clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .bench
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -not -path './node_modules/*' -exec rm -rf {} +
 
-## distclean: clean, and remove the venv and node_modules too
+## distclean: clean, and remove the venv, node_modules and tests/consumer's cached venvs too
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) node_modules .consumer-venvs
 
 .PHONY: local local-smoke local-run-job
 

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from tests.harness.iam import coverage_report
+from tests.harness.iam import coverage_report, export_coverage, merge_coverage
 from tests.harness.synth import SynthesizedApp, synthesize
+
+#: Key under which a pytest-xdist worker hands its least-privilege coverage to the controller.
+_COVERAGE_KEY = "serverless_patterns_iam_coverage"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker: send the coverage its handler tests recorded to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_COVERAGE_KEY] = export_coverage()
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown (and never called) without pytest-xdist
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the controller: add a finished worker's coverage, so the report covers every worker's tests."""
+    merge_coverage(getattr(node, "workeroutput", {}).get(_COVERAGE_KEY, {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Report, per function run under its own role, granted actions that no test exercised."""
+    """Report, per function run under its own role, granted actions that no test exercised.
+
+    Runs on the controller only (pytest-xdist workers have no terminal), after every worker's
+    coverage was merged in ``pytest_testnodedown``.
+    """
     lines = coverage_report()
     if lines:
         terminalreporter.section("least privilege: granted actions exercised by handler tests")

@@ -18,7 +18,6 @@ counts recomputed. Any other failure writes nothing, so the chunk's records can 
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -26,8 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-#: A page path: starts with '/', printable ASCII without spaces, quotes or angle brackets.
-PAGE_PATTERN = re.compile(r"^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,511}$")
+import bounded_json
+
+#: A page path: starts with '/', printable ASCII without spaces, quotes or angle brackets (used with
+#: ``fullmatch``: ``$`` would also accept a trailing newline).
+PAGE_PATTERN = re.compile(r"/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,511}")
 MAX_RECORD_BYTES = 4096
 #: DynamoDB's limit of actions in one ``TransactWriteItems`` call.
 MAX_TRANSACTION_ITEMS = 100
@@ -49,22 +51,23 @@ def parse_page_view(data: bytes) -> PageView:
     """Decode a record's data: JSON ``{"page": "/pricing", "ts": "2026-11-05T10:15:30Z", ...}``.
 
     ``ts`` is ISO 8601 with a time zone (``Z`` or an offset). Other fields are ignored.
+    Raises ``MalformedRecord`` for every record it cannot count, and nothing else: a record that
+    cannot be parsed is malformed, never a crash.
     """
-    if len(data) > MAX_RECORD_BYTES:
-        raise MalformedRecord(f"record data must be at most {MAX_RECORD_BYTES} bytes, got {len(data)}")
     try:
-        event = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedRecord(f"record data must be a JSON object: {error}") from None
+        event = bounded_json.loads(data, max_bytes=MAX_RECORD_BYTES)
+    except bounded_json.JsonInputError as error:
+        raise MalformedRecord(f"record data is {error}") from None
     if not isinstance(event, dict):
         raise MalformedRecord(f"record data must be a JSON object, got {type(event).__name__}")
     page = event.get("page")
-    if not isinstance(page, str) or not PAGE_PATTERN.match(page):
+    if not isinstance(page, str) or not PAGE_PATTERN.fullmatch(page):
         raise MalformedRecord(f"'page' must be a path matching {PAGE_PATTERN.pattern}, got {page!r}")
     return PageView(page=page, minute=_minute(event.get("ts")))
 
 
 def _minute(value: Any) -> str:
+    """The UTC minute of an ISO 8601 timestamp with a time zone, as ``2026-11-05T10:15Z`` (4-digit year)."""
     if not isinstance(value, str):
         raise MalformedRecord(f"'ts' must be an ISO 8601 timestamp with a time zone, got {value!r}")
     try:
@@ -73,7 +76,11 @@ def _minute(value: Any) -> str:
         raise MalformedRecord(f"'ts' must be an ISO 8601 timestamp with a time zone, got {value!r}") from None
     if moment.tzinfo is None:
         raise MalformedRecord(f"'ts' must carry a time zone ('Z' or an offset), got {value!r}")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise MalformedRecord(f"'ts' must be in years 1..9999 in UTC, got {value!r}") from None
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}Z"
 
 
 def counter_key(page: str, minute: str) -> dict[str, dict[str, str]]:

@@ -33,13 +33,23 @@ MARKER_TTL_SECONDS = int(os.environ["MARKER_TTL_SECONDS"])
 
 @tracer.capture_method
 def parse_record(record: KinesisStreamRecord) -> PageView:
-    """Decode one record's page view; raise ``MalformedRecord`` to report it failed."""
+    """Decode one record's page view; raise ``MalformedRecord`` to report it failed.
+
+    Every record that cannot be decoded is malformed (counted in ``MalformedRecords``), never a crash.
+    """
     try:
-        return parse_page_view(record.kinesis.data_as_bytes())
+        return parse_page_view(_record_data(record))
     except MalformedRecord as error:
         metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=1)
         logger.warning("malformed record", extra={"event_id": record.event_id, "error": str(error)})
         raise
+
+
+def _record_data(record: KinesisStreamRecord) -> bytes:
+    try:
+        return record.kinesis.data_as_bytes()
+    except ValueError as error:  # binascii.Error: Kinesis sends base64, but a hand-made event may not
+        raise MalformedRecord(f"record data is not base64: {error}") from None
 
 
 @tracer.capture_method

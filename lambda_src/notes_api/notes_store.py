@@ -9,14 +9,13 @@ is indistinguishable from one that does not exist (404), and ids do not leak.
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import bounded_json
 from botocore.exceptions import ClientError
 
 TITLE_MAX = 200
@@ -28,7 +27,10 @@ REQUEST_MAX_BYTES = 64 * 1024
 PAGE_MAX = 100
 """Most notes returned by one list call."""
 NOTE_FIELDS = frozenset({"title", "body"})
-NOTE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+# Patterns are used with ``fullmatch``: ``$`` would also accept a trailing newline.
+NOTE_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+#: ``limit``: ASCII digits only (``str.isdigit`` and ``int`` also take other scripts' digits, e.g. "²").
+LIMIT_PATTERN = re.compile(r"[0-9]{1,10}")
 
 
 class BadRequest(ValueError):
@@ -58,14 +60,12 @@ def parse_note(raw_body: str | None, *, is_base64: bool = False) -> NoteInput:
     if is_base64:
         try:
             raw_body = base64.b64decode(raw_body, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as error:
+        except ValueError as error:  # binascii.Error, UnicodeDecodeError, or not ASCII at all
             raise BadRequest("the request body is not valid base64-encoded UTF-8") from error
-    if len(raw_body.encode("utf-8")) > REQUEST_MAX_BYTES:
-        raise BadRequest(f"the request body must be at most {REQUEST_MAX_BYTES} bytes")
     try:
-        data = json.loads(raw_body)
-    except json.JSONDecodeError as error:
-        raise BadRequest(f"the request body is not valid JSON: {error.msg}") from error
+        data = bounded_json.loads(raw_body, max_bytes=REQUEST_MAX_BYTES)
+    except bounded_json.JsonInputError as error:
+        raise BadRequest(f"the request body is {error}") from None
     if not isinstance(data, dict):
         raise BadRequest(f"the request body must be a JSON object, got {type(data).__name__}")
     unknown = sorted(set(data) - NOTE_FIELDS)
@@ -81,14 +81,27 @@ def parse_note(raw_body: str | None, *, is_base64: bool = False) -> NoteInput:
         raise BadRequest("'body' must be a string")
     if len(body) > BODY_MAX:
         raise BadRequest(f"'body' must be at most {BODY_MAX} characters, got {len(body)}")
+    for name, text in (("title", title), ("body", body)):
+        if not _is_unicode(text):
+            raise BadRequest(f"'{name}' must be Unicode text; it holds an unpaired surrogate (e.g. \\ud800)")
     return NoteInput(title=title, body=body)
 
 
+def _is_unicode(text: str) -> bool:
+    """False for a string holding an unpaired surrogate (JSON allows ``"\\ud800"``): it has no UTF-8
+    form, so DynamoDB, which stores strings as UTF-8, cannot keep it as sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_limit(raw: str | None) -> int:
-    """``limit`` query parameter: 1..100 (default 100)."""
+    """``limit`` query parameter: 1..100 in ASCII digits (default 100)."""
     if raw is None:
         return PAGE_MAX
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
+    if not LIMIT_PATTERN.fullmatch(raw) or not 1 <= int(raw) <= PAGE_MAX:
         raise BadRequest(f"'limit' must be a whole number in 1..{PAGE_MAX}, got {raw!r}")
     return int(raw)
 
@@ -100,9 +113,9 @@ def _encode_cursor(last_key: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str) -> str:
     try:
         note_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+    except ValueError as error:  # binascii.Error, UnicodeDecodeError, or not ASCII at all
         raise BadRequest("'cursor' is not a cursor this API returned") from error
-    if not NOTE_ID_PATTERN.match(note_id):
+    if not NOTE_ID_PATTERN.fullmatch(note_id):
         raise BadRequest("'cursor' is not a cursor this API returned")
     return note_id
 
@@ -197,5 +210,5 @@ class NotesStore:
     @staticmethod
     def _check_id(note_id: str) -> None:
         # Ids are ours (uuid4 hex); anything else cannot exist, so it is a 404 like any unknown id.
-        if not NOTE_ID_PATTERN.match(note_id):
+        if not NOTE_ID_PATTERN.fullmatch(note_id):
             raise NotFound(note_id)

@@ -10,7 +10,6 @@ Table layout: partition key ``id`` (string); GSI ``by-customer`` on ``customer``
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import re
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import bounded_json
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
@@ -32,14 +32,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "DELIVERED": frozenset(),
     "CANCELLED": frozenset(),
 }
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ORDER_ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# Patterns are used with ``fullmatch``: ``$`` would also accept a trailing newline.
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ORDER_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 MAX_ITEMS = 100
 MAX_QUANTITY = 1000
 MAX_NOTE = 500
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+#: Largest request body accepted, in bytes: a valid order (100 items, a 500-character note) is far smaller.
+MAX_BODY_BYTES = 64 * 1024
+#: Longest page cursor accepted, in characters: the cursors this API returns are about 250.
+MAX_CURSOR_CHARS = 1024
+#: ``limit``: ASCII digits only (``str.isdigit`` and ``int`` also take other scripts' digits, e.g. "²").
+LIMIT_PATTERN = re.compile(r"[0-9]{1,10}")
+#: ``created_at`` as ``_now`` writes it, e.g. ``2026-11-05T10:15:30.123+00:00``.
+CREATED_AT_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00", re.ASCII)
 #: Order ids made from an Idempotency-Key are UUIDv5 in this namespace.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d8a52-0c4e-4a7e-9d53-1f0e2b7c9a10")
 _PUBLIC_FIELDS = ("id", "customer", "items", "note", "status", "version", "created_at", "updated_at")
@@ -84,12 +93,22 @@ def parse_json_object(body: str | None) -> dict[str, Any]:
     if body is None or not body.strip():
         raise BadRequest("request body must be a JSON object, got an empty body")
     try:
-        value = json.loads(body, parse_float=Decimal)
-    except ValueError as error:
-        raise BadRequest(f"request body is not valid JSON: {error}") from None
+        value = bounded_json.loads(body, max_bytes=MAX_BODY_BYTES, parse_float=Decimal)
+    except bounded_json.JsonInputError as error:
+        raise BadRequest(f"request body is {error}") from None
     if not isinstance(value, dict):
         raise BadRequest(f"request body must be a JSON object, got {type(value).__name__}")
     return value
+
+
+def _is_unicode(text: str) -> bool:
+    """False for a string holding an unpaired surrogate (JSON allows ``"\\ud800"``): it has no UTF-8
+    form, so DynamoDB, which stores strings as UTF-8, cannot keep it as sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_int(value: Any) -> bool:
@@ -109,7 +128,7 @@ def validate_new_order(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The checked, normalized content of a new order (the same rules as the API's JSON schema)."""
     _check_fields(payload, {"customer", "items", "note"}, {"customer", "items"})
     customer = payload["customer"]
-    if not isinstance(customer, str) or not ID_PATTERN.match(customer):
+    if not isinstance(customer, str) or not ID_PATTERN.fullmatch(customer):
         raise BadRequest(f"'customer' must match {ID_PATTERN.pattern}, got {customer!r}")
     items = payload["items"]
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
@@ -122,7 +141,7 @@ def validate_new_order(payload: Mapping[str, Any]) -> dict[str, Any]:
         if unknown or "sku" not in item or "quantity" not in item:
             raise BadRequest(f"items[{index}] must have exactly 'sku' and 'quantity'")
         sku, quantity = item["sku"], item["quantity"]
-        if not isinstance(sku, str) or not ID_PATTERN.match(sku):
+        if not isinstance(sku, str) or not ID_PATTERN.fullmatch(sku):
             raise BadRequest(f"items[{index}].sku must match {ID_PATTERN.pattern}, got {sku!r}")
         if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
             raise BadRequest(
@@ -134,6 +153,8 @@ def validate_new_order(payload: Mapping[str, Any]) -> dict[str, Any]:
         note = payload["note"]
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             raise BadRequest(f"'note' must be a string of at most {MAX_NOTE} characters")
+        if not _is_unicode(note):
+            raise BadRequest("'note' must be Unicode text (it holds an unpaired surrogate, e.g. \\ud800)")
         order["note"] = note
     return order
 
@@ -178,17 +199,25 @@ def encode_cursor(last_evaluated_key: Mapping[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str, customer: str) -> dict[str, str]:
-    """The ``ExclusiveStartKey`` a cursor stands for; a forged or foreign cursor is a ``BadRequest``."""
+    """The ``ExclusiveStartKey`` a cursor stands for; a forged or foreign cursor is a ``BadRequest``.
+
+    Only a key this API could have returned gets through: DynamoDB refuses some others (an empty or
+    oversized key value) with an error that would otherwise become a 500.
+    """
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise BadRequest("'cursor' is not a cursor this API returned")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (ValueError, binascii.Error):
+        key = bounded_json.loads(raw, max_bytes=MAX_CURSOR_CHARS, max_depth=1)
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or bounded_json.JsonInputError
         raise BadRequest("'cursor' is not a cursor this API returned") from None
     if (
         not isinstance(key, dict)
         or set(key) != {"id", "customer", "created_at"}
         or not all(isinstance(value, str) for value in key.values())
         or key["customer"] != customer
+        or not ORDER_ID_PATTERN.fullmatch(key["id"])
+        or not CREATED_AT_PATTERN.fullmatch(key["created_at"])
     ):
         raise BadRequest("'cursor' is not a cursor this API returned for this customer")
     return key
@@ -203,7 +232,7 @@ class OrderStore:
 
     def get(self, order_id: str) -> dict[str, Any]:
         """The stored order; ``NotFound`` when there is none (ids that cannot exist never hit the table)."""
-        if not ORDER_ID_PATTERN.match(order_id):
+        if not ORDER_ID_PATTERN.fullmatch(order_id):
             raise NotFound(f"order {order_id!r} not found")
         item = self.table.get_item(Key={"id": order_id}, ConsistentRead=True).get("Item")
         if item is None:
@@ -224,7 +253,7 @@ class OrderStore:
         if idempotency_key is None:
             order_id = str(uuid.uuid4())
         else:
-            if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+            if not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
                 raise BadRequest(
                     f"Idempotency-Key must match {IDEMPOTENCY_KEY_PATTERN.pattern}, got {idempotency_key!r}"
                 )
@@ -261,11 +290,11 @@ class OrderStore:
         self, customer: str | None, limit: str | None = None, cursor: str | None = None
     ) -> dict[str, Any]:
         """One page of a customer's orders, newest first, and the cursor of the next page (or None)."""
-        if customer is None or not ID_PATTERN.match(customer):
+        if customer is None or not ID_PATTERN.fullmatch(customer):
             raise BadRequest(f"query parameter 'customer' must match {ID_PATTERN.pattern}, got {customer!r}")
         page_size = DEFAULT_PAGE_SIZE
         if limit is not None:
-            if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE_SIZE:
+            if not LIMIT_PATTERN.fullmatch(limit) or not 1 <= int(limit) <= MAX_PAGE_SIZE:
                 raise BadRequest(
                     f"query parameter 'limit' must be a whole number 1..{MAX_PAGE_SIZE}, got {limit!r}"
                 )
@@ -322,7 +351,7 @@ class OrderStore:
 
     def delete(self, order_id: str) -> None:
         """Delete an order; ``NotFound`` when there is none."""
-        if not ORDER_ID_PATTERN.match(order_id):
+        if not ORDER_ID_PATTERN.fullmatch(order_id):
             raise NotFound(f"order {order_id!r} not found")
         try:
             self.table.delete_item(Key={"id": order_id}, ConditionExpression="attribute_exists(id)")
@@ -342,6 +371,6 @@ ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 def allowed_methods(path: str) -> tuple[str, ...]:
     """Methods served on ``path`` (empty when the path is unknown)."""
     for pattern, methods in ROUTES:
-        if pattern.match(path):
+        if pattern.fullmatch(path):
             return methods
     return ()

@@ -1,4 +1,4 @@
-"""`make bench`: medians of 5 runs of whole-app synth, a one-queue app (the jsii floor), and `make test`.
+"""`make bench`: whole-app synth and the jsii floor (medians of 5); `make test-fast` and `make test` (once).
 
 Each synth runs as `make synth` runs the app: a fresh `python` process with cdk.json's context, output
 to a temporary folder, cdk-nag on, aws-cdk-lib's built-in template validation off (CDK_VALIDATION=false,
@@ -6,6 +6,12 @@ as in the Makefile: cfn-lint checks every template in the tests). The floor is a
 aws-cdk-lib's defaults (built-in validation on), what any CDK app pays; it is also timed with
 validation off, so the cost of our own constructs shows separately.
 Budget (issue 2): whole app with cdk-nag <= 1.6x the floor.
+
+The test targets run once each (they take minutes; one run says enough): `make test-fast` (budget
+<= 60 s, issue 10) and `make test` (the whole suite, end-to-end included).
+
+`--compare DIR` also times the whole-app synth of another checkout (e.g. an older commit, cloned to
+DIR) with its own library (PYTHONPATH=DIR/constructs:DIR), interleaved with this one's runs.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -27,62 +34,104 @@ app = App()
 aws_sqs.Queue(Stack(app, "OneQueue"), "Queue")
 app.synth()
 """
+#: Wall-time budget of `make test-fast` (issue 10).
+TEST_FAST_BUDGET_S = 60.0
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
-def synth_env(stage: str, *, builtin_validation: bool) -> dict[str, str]:
-    context = json.loads((REPO / "cdk.json").read_text())["context"] | {"stage": stage}
+def synth_env(stage: str, *, builtin_validation: bool, checkout: Path = REPO) -> dict[str, str]:
+    context = json.loads((checkout / "cdk.json").read_text())["context"] | {"stage": stage}
     env = os.environ | {
         "CDK_CONTEXT_JSON": json.dumps(context),
         "CDK_OUTDIR": tempfile.mkdtemp(prefix="bench-"),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
+    if checkout != REPO:
+        env["PYTHONPATH"] = f"{checkout / 'constructs'}{os.pathsep}{checkout}"
     env.pop("CDK_VALIDATION", None)
     if not builtin_validation:
         env["CDK_VALIDATION"] = "false"
     return env
 
 
+def summary_line(output: str) -> str:
+    """pytest's closing lines ('373 passed in 52.1s'; `make test` runs pytest twice), else the last line."""
+    found = re.findall(r"^=*\s*(\d+ (?:passed|failed).*?)\s*=*$", output, flags=re.MULTILINE)
+    lines = [line for line in output.splitlines() if line.strip()]
+    return " + ".join(found) if found else (lines[-1] if lines else "(no output)")
+
+
+def time_make_target(target: str) -> tuple[float, int, str]:
+    """One run of `make <target>`: wall seconds, exit status, pytest's closing line."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        ["make", "--no-print-directory", target], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    return elapsed, result.returncode, summary_line(result.stdout + result.stderr)
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average before: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stage", default="dev")
-    parser.add_argument("--skip-tests", action="store_true", help="skip timing `make test`")
+    parser.add_argument(
+        "--skip-tests", action="store_true", help="skip timing `make test-fast` and `make test`"
+    )
+    parser.add_argument("--compare", type=Path, help="another checkout whose whole-app synth to time too")
     args = parser.parse_args()
 
-    whole: list[float] = []
-    floor: list[float] = []
-    bare_floor: list[float] = []
-    for _ in range(args.runs):  # interleaved, so machine noise hits all three alike
-        whole.append(timed([sys.executable, "app.py"], synth_env(args.stage, builtin_validation=False)))
-        floor.append(
+    print(load_note())
+    series: dict[str, list[float]] = {}
+    labels = {
+        "whole": f"whole-app synth (stage {args.stage}, cdk-nag on, built-in validation off)",
+        "compare": f"whole-app synth of {args.compare} (same settings)",
+        "floor": "one-queue app synth, aws-cdk-lib defaults (the jsii floor)",
+        "bare": "one-queue app synth, built-in validation off",
+    }
+    for _ in range(args.runs):  # interleaved, so machine noise hits all of them alike
+        series.setdefault("whole", []).append(
+            timed([sys.executable, "app.py"], synth_env(args.stage, builtin_validation=False))
+        )
+        if args.compare is not None:
+            env = synth_env(args.stage, builtin_validation=False, checkout=args.compare)
+            series.setdefault("compare", []).append(timed([sys.executable, "app.py"], env, cwd=args.compare))
+        series.setdefault("floor", []).append(
             timed([sys.executable, "-c", ONE_QUEUE_APP], synth_env(args.stage, builtin_validation=True))
         )
-        bare_floor.append(
+        series.setdefault("bare", []).append(
             timed([sys.executable, "-c", ONE_QUEUE_APP], synth_env(args.stage, builtin_validation=False))
         )
-    labels = (
-        f"whole-app synth (stage {args.stage}, cdk-nag on, built-in validation off)",
-        "one-queue app synth, aws-cdk-lib defaults (the jsii floor)",
-        "one-queue app synth, built-in validation off",
-    )
-    medians = []
-    for label, runs in zip(labels, (whole, floor, bare_floor), strict=True):
-        medians.append(statistics.median(runs))
-        print(f"{label}: median {medians[-1]:.2f} s of {len(runs)} {[round(t, 2) for t in runs]}")
-    print(f"ratio whole-app / floor: {medians[0] / medians[1]:.2f} (budget <= 1.6)")
-    print(f"ratio whole-app / floor without built-in validation: {medians[0] / medians[2]:.2f}")
-    if not args.skip_tests:
-        tests = [timed(["make", "--no-print-directory", "test"], dict(os.environ)) for _ in range(args.runs)]
-        print(
-            f"make test wall time: median {statistics.median(tests):.1f} s of {args.runs} "
-            f"{[round(t, 1) for t in tests]}"
+    medians = {key: statistics.median(runs) for key, runs in series.items()}
+    for key, runs in series.items():
+        print(f"{labels[key]}: median {medians[key]:.2f} s of {len(runs)} {[round(t, 2) for t in runs]}")
+    print(f"ratio whole-app / floor: {medians['whole'] / medians['floor']:.2f} (budget <= 1.6)")
+    print(f"ratio whole-app / floor without built-in validation: {medians['whole'] / medians['bare']:.2f}")
+    if "compare" in medians:
+        print(f"ratio whole-app / {args.compare}'s whole-app: {medians['whole'] / medians['compare']:.2f}")
+    if args.skip_tests:
+        return
+    for target, budget in (("test-fast", TEST_FAST_BUDGET_S), ("test", None)):
+        print(load_note())
+        elapsed, status, closing = time_make_target(target)
+        verdict = (
+            ""
+            if budget is None
+            else f", budget <= {budget:.0f} s: {'met' if elapsed <= budget else 'MISSED'}"
         )
+        outcome = "ok" if status == 0 else f"FAILED (exit {status})"
+        print(f"make {target} wall time: {elapsed:.1f} s, one run ({closing}; {outcome}{verdict})")
 
 
 if __name__ == "__main__":

@@ -249,6 +249,7 @@ class CoverageEntry:
 
 
 #: Session-wide: function logical ID -> what its role grants the code and what tests exercised.
+#: Under pytest-xdist each worker fills its own; the controller merges them (tests/conftest.py).
 IAM_COVERAGE: dict[str, CoverageEntry] = {}
 
 
@@ -258,6 +259,22 @@ def record_coverage(template: dict[str, Any], function_logical_id: str, recorder
         function_logical_id, CoverageEntry(handler_actions(template, function_logical_id))
     )
     entry.exercised |= recorder.succeeded
+
+
+def export_coverage() -> dict[str, dict[str, list[str]]]:
+    """This process's coverage as plain data, for a pytest-xdist worker to send to the controller."""
+    return {
+        function_id: {"granted": sorted(entry.granted), "exercised": sorted(entry.exercised)}
+        for function_id, entry in IAM_COVERAGE.items()
+    }
+
+
+def merge_coverage(exported: dict[str, dict[str, list[str]]]) -> None:
+    """Add another process's ``export_coverage()`` to this one's (the controller gathers its workers')."""
+    for function_id, data in exported.items():
+        entry = IAM_COVERAGE.setdefault(function_id, CoverageEntry(set(data["granted"])))
+        entry.granted |= set(data["granted"])
+        entry.exercised |= set(data["exercised"])
 
 
 def coverage_report() -> list[str]:
