@@ -9,7 +9,15 @@ from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
-from serverless_patterns import FunctionOptions, PeriodicJob, TableAccess, TableOptions, acknowledge
+from serverless_patterns import (
+    Deployment,
+    FunctionOptions,
+    PeriodicJob,
+    SmokeTest,
+    TableAccess,
+    TableOptions,
+    acknowledge,
+)
 
 from constructs import Construct
 from stacks.dashboard import add_dashboard
@@ -21,6 +29,13 @@ LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
 #: endpoint, which must answer ``{"base": "EUR", "timestamp": "...", "rates": {"USD": 1.08, ...}}``,
 #: e.g. with ``cdk deploy -c exchange_rates_api_url=https://...``.
 PLACEHOLDER_API_URL = "https://exchange-rates.example.com/v1/latest?base=EUR"
+
+
+#: An hourly job sends no traffic in a 5-minute canary window (and its alarms treat missing data as OK), so
+#: a canary would pass without one invocation. It shifts all at once instead, in every stage, behind a
+#: pre-traffic hook that makes the new version really work: fetch the rates with its key and validate
+#: them, writing nothing (the handler's dry run). A failed dry run stops the deployment before any run.
+HOURLY_JOB_DEPLOYMENT = Deployment.all_at_once(pre_traffic_hook=SmokeTest(event={"dry_run": True}))
 
 
 class ExchangeRatesJobStack(Stack):
@@ -59,7 +74,7 @@ class ExchangeRatesJobStack(Stack):
                 description="Hourly import of exchange rates, one item per currency pair and hour",
                 service_name="exchange-rates",
                 log_retention=config.log_retention,
-                deployment=config.deployment(),
+                deployment=HOURLY_JOB_DEPLOYMENT,
             ),
             table_access=TableAccess.of("dynamodb:BatchWriteItem"),
             table_options=TableOptions(

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from fx_api import Unauthorized, fetch_json_bytes
-from fx_rates import parse_rates, rate_items, scheduled_hour, store
+from fx_rates import Rates, parse_rates, rate_items, scheduled_hour, store
 
 logger = Logger()
 tracer = Tracer()
@@ -52,9 +52,14 @@ def api_headers() -> dict[str, str]:
     return {API_KEY_HEADER: _api_key}
 
 
-@idempotent_function(data_keyword_argument="run", config=idempotency, persistence_store=persistence)
-def run_job(run: dict[str, str]) -> dict[str, Any]:
-    """Fetch, validate, then write: nothing is written unless the whole payload is valid."""
+#: The event of the pre-traffic hook: fetch and validate with the new version, write nothing.
+DRY_RUN_EVENT = {"dry_run": True}
+#: The hour a dry run validates its items for (any valid hour; nothing is written).
+_DRY_RUN_HOUR = "1970-01-01T00:00Z"
+
+
+def fetch_rates() -> Rates:
+    """Fetch the payload with the key and timeouts of a real run, and validate all of it."""
     global _api_key
     try:
         body = fetch_json_bytes(
@@ -63,7 +68,22 @@ def run_job(run: dict[str, str]) -> dict[str, Any]:
     except Unauthorized:
         _api_key = None  # the key may have been rotated: the retry reads it again
         raise
-    rates = parse_rates(body)
+    return parse_rates(body)
+
+
+def dry_run() -> dict[str, Any]:
+    """What a deployment's pre-traffic hook runs: the new version reaches the API with its key, and the
+    payload converts into valid items; no table is touched (no write, no idempotency record)."""
+    rates = fetch_rates()
+    items = rate_items(rates, _DRY_RUN_HOUR)
+    logger.info("dry run: rates fetched and valid, nothing written", extra={"pairs": len(items)})
+    return {"dry_run": True, "base": rates.base, "pairs": len(items)}
+
+
+@idempotent_function(data_keyword_argument="run", config=idempotency, persistence_store=persistence)
+def run_job(run: dict[str, str]) -> dict[str, Any]:
+    """Fetch, validate, then write: nothing is written unless the whole payload is valid."""
+    rates = fetch_rates()
     stored = store(table, rate_items(rates, run["hour"]))
     metrics.add_metric(name="RatesStored", unit=MetricUnit.Count, value=stored)
     logger.info("stored exchange rates", extra={"pairs": stored, "base": rates.base, "hour": run["hour"]})
@@ -74,6 +94,8 @@ def run_job(run: dict[str, str]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event == DRY_RUN_EVENT:
+        return dry_run()
     hour = scheduled_hour(event)  # BadEvent: the run fails and is kept in the failure queue
     logger.append_keys(scheduled_time=event["scheduled_time"], attempt=event.get("attempt"))
     idempotency.register_lambda_context(context)

@@ -117,3 +117,13 @@ def test_rollback_alarms_judge_the_executed_version(stack: str, any_app: Synthes
         assert not [a for a in rollback if a.get("Namespace") == "AWS/ApiGateway"], (
             "API alarms see old traffic too"
         )
+
+
+def test_the_hourly_job_shifts_all_at_once_behind_a_dry_run_hook_in_prod(prod_app: SynthesizedApp) -> None:
+    template = prod_app.templates["ExchangeRatesJob"]
+    (group,) = _resources(template, "AWS::CodeDeploy::DeploymentGroup").values()
+    assert group["Properties"]["DeploymentConfigName"] == "CodeDeployDefault.LambdaAllAtOnce"
+    alias = next(iter(_resources(template, "AWS::Lambda::Alias").values()))
+    hook = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"]
+    hook_function = template["Resources"][hook["Ref"]]["Properties"]
+    assert json.loads(hook_function["Environment"]["Variables"]["SMOKE_EVENT"]) == {"dry_run": True}

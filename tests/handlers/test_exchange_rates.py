@@ -337,3 +337,20 @@ def _without_old_item_on_conflict(function: LocalFunction) -> None:
             raise
 
     layer._put_record = put_record
+
+
+# ---- the deployment's pre-traffic hook: a dry run ------------------------------------------------
+def test_a_dry_run_fetches_and_validates_with_the_key_and_writes_nothing(job: Job, api: FakeApi) -> None:
+    with running(job, api) as function:
+        result = function.invoke({"dry_run": True})
+    assert result == {"dry_run": True, "base": "EUR", "pairs": 3}
+    assert api.requests[0]["x-api-key"] == API_KEY
+    assert job.items() == [] and job.idempotency_records() == []
+    assert not {action for action in function.recorder.succeeded if action.startswith("dynamodb:")}
+
+
+def test_a_dry_run_fails_on_a_payload_a_real_run_would_refuse(job: Job, api: FakeApi) -> None:
+    api.answer({**RATES, "rates": {"USD": 1e200}})  # outside DynamoDB's number range
+    with running(job, api) as function, pytest.raises(ValueError):
+        function.invoke({"dry_run": True})
+    assert job.items() == []

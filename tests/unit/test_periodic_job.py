@@ -206,17 +206,18 @@ def test_dev_and_prod_differ_in_deployment_and_retention(
     dev_app: SynthesizedApp, prod_app: SynthesizedApp
 ) -> None:
     dev, prod = dev_app.templates["ExchangeRatesJob"], prod_app.templates["ExchangeRatesJob"]
-    assert resources(dev, "AWS::CodeDeploy::DeploymentConfig") == {}
-    _, config = only(prod, "AWS::CodeDeploy::DeploymentConfig")
-    assert config["Properties"]["TrafficRoutingConfig"]["Type"] == "TimeBasedCanary"
+    # An hourly job cannot judge a canary: all at once in both stages, behind the dry-run hook.
+    for template in (dev, prod):
+        assert resources(template, "AWS::CodeDeploy::DeploymentConfig") == {}
     for template, policy, protected in ((dev, "Delete", False), (prod, "Retain", True)):
         for table in resources(template, TABLE).values():
             assert table["DeletionPolicy"] == policy
             (replica,) = table["Properties"]["Replicas"]
             assert replica["DeletionProtectionEnabled"] is protected
-    _, dev_logs = only(dev, "AWS::Logs::LogGroup")
-    _, prod_logs = only(prod, "AWS::Logs::LogGroup")
-    assert (dev_logs["Properties"]["RetentionInDays"], prod_logs["Properties"]["RetentionInDays"]) == (7, 365)
+    for template, days in ((dev, 7), (prod, 365)):
+        logs = resources(template, "AWS::Logs::LogGroup").values()
+        assert len(logs) == 2  # the job's and its pre-traffic hook's
+        assert {log["Properties"]["RetentionInDays"] for log in logs} == {days}
 
 
 # ---- options on small apps -----------------------------------------------------------------------
