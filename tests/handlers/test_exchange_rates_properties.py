@@ -156,40 +156,37 @@ def test_a_run_writes_every_pair_or_none(runs: Runs, response: tuple[bytes, dict
 
 
 # ---- regression tests: the exact inputs of issue 12 -------------------------------------------------
-@pytest.mark.parametrize("bad_rate", ["1e200", "1e-200"])
-def test_a_rate_out_of_range_after_the_first_batch_writes_nothing(runs: Runs, bad_rate: str) -> None:
+def test_a_rate_out_of_range_after_the_first_batch_writes_nothing(runs: Runs) -> None:
     # 31 pairs; the bad one sorts last, so it was serialized with the second 25-item batch: the first
     # 25 pairs were already written when the run failed.
     quotes = [f"A{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(30)]
-    runs.api.answer(payload({**dict.fromkeys(quotes, "1.5"), "ZAR": bad_rate}))
-    with pytest.raises(ValueError, match=r"rate of ZAR cannot be stored: .* outside DynamoDB's number range"):
-        runs.function.invoke(run_event("2026-11-23T19:00:00Z"))
-    assert runs.items("2026-11-23T19:00Z") == []
-    # The failed run can be retried (its idempotency record is gone): with a valid payload, all 31 pairs.
-    runs.api.answer(payload({**dict.fromkeys(quotes, "1.5"), "ZAR": "17.9"}))
-    assert runs.function.invoke(run_event("2026-11-23T19:00:00Z", attempt="2"))["pairs"] == 31
-    assert len(runs.items("2026-11-23T19:00Z")) == 31
+    for hour, bad_rate in ((19, "1e200"), (20, "1e-200")):
+        scheduled_time = f"2026-11-23T{hour}:00:00Z"
+        runs.api.answer(payload({**dict.fromkeys(quotes, "1.5"), "ZAR": bad_rate}))
+        with pytest.raises(ValueError, match=r"rate of ZAR cannot be stored: .* outside DynamoDB's number"):
+            runs.function.invoke(run_event(scheduled_time))
+        assert runs.items(f"2026-11-23T{hour}:00Z") == [], bad_rate
+        # The failed run can be retried (its idempotency record is gone): a valid payload writes all 31.
+        runs.api.answer(payload({**dict.fromkeys(quotes, "1.5"), "ZAR": "17.9"}))
+        assert runs.function.invoke(run_event(scheduled_time, attempt="2"))["pairs"] == 31
+        assert len(runs.items(f"2026-11-23T{hour}:00Z")) == 31
 
 
-@pytest.mark.parametrize(
-    ("rate", "message"),
-    [
-        ("1.0000000000000000000000000000000000000000001", "44 significant digits"),  # was rounded to 28
-        ("1E126", "outside DynamoDB's number range"),  # boto3 sends it; DynamoDB refuses it
-        ("1.2345678901234567890123456789012345678E-130", "without rounding"),  # boto3 refuses it
-    ],
-)
-def test_a_rate_dynamodb_cannot_store_fails_the_run_before_any_write(
-    runs: Runs, rate: str, message: str
-) -> None:
-    runs.api.answer(payload({"USD": rate}))
-    with pytest.raises(ValueError, match=message):
-        runs.function.invoke(run_event("2026-11-23T19:00:00Z"))
-    assert runs.job.items() == []
+#: Rates the previous check let through, and the first write then failed or stored what DynamoDB refuses.
+UNSTORABLE_CASES = [
+    ("1.0000000000000000000000000000000000000000001", "44 significant digits"),  # it rounded to 28 first
+    ("1E126", "outside DynamoDB's number range"),  # boto3 sends it; DynamoDB refuses it
+    ("1.2345678901234567890123456789012345678E-130", "without rounding"),  # boto3 refuses it
+]
 
 
-def test_trailing_zeros_beyond_38_digits_are_stored_as_the_same_number(runs: Runs) -> None:
-    rate = "1.08120000000000000000000000000000000000000"
-    runs.api.answer(payload({"USD": rate}))
+def test_a_rate_dynamodb_cannot_store_fails_the_run_before_any_write(runs: Runs) -> None:
+    for hour, (rate, message) in enumerate(UNSTORABLE_CASES, start=10):
+        runs.api.answer(payload({"USD": rate, "GBP": "0.8731"}))
+        with pytest.raises(ValueError, match=message):
+            runs.function.invoke(run_event(f"2026-11-23T{hour}:00:00Z"))
+        assert runs.job.items() == [], rate
+    # Trailing zeros are not significant: 42 digits of which 5 significant are stored, as that number.
+    runs.api.answer(payload({"USD": "1.08120000000000000000000000000000000000000"}))
     runs.function.invoke(run_event("2026-11-23T19:00:00Z"))
     assert [item["rate"] for item in runs.job.items()] == [Decimal("1.0812")]
