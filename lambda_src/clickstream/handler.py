@@ -24,7 +24,9 @@ from clickstream_logic import MalformedRecord, PageView, count_batch, parse_page
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+# Client input never becomes a function error: a batch of nothing but malformed records is answered with a
+# partial batch response (all of them failed), not an exception that a rollback alarm would count.
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 dynamodb = boto3.client("dynamodb")
 TABLE_NAME = os.environ["TABLE_NAME"]
 #: How long a record's "counted" marker is kept: longer than the stream could replay the record.
@@ -53,8 +55,9 @@ def _record_data(record: KinesisStreamRecord) -> bytes:
 
 
 @tracer.capture_method
-def count_parsed(parsed: list[tuple[dict[str, Any], PageView]]) -> None:
-    """Count the decoded records; move those whose write failed from success to failure."""
+def count_parsed(parsed: list[tuple[dict[str, Any], PageView]]) -> Exception | None:
+    """Count the decoded records; move those whose write failed from success to failure, and return the
+    write error (``None`` when every write succeeded)."""
     records = {KinesisStreamRecord(raw).event_id: raw for raw, _ in parsed}
     outcome = count_batch(
         dynamodb,
@@ -65,7 +68,7 @@ def count_parsed(parsed: list[tuple[dict[str, Any], PageView]]) -> None:
     metrics.add_metric(name="PageViewsCounted", unit=MetricUnit.Count, value=len(outcome.counted))
     metrics.add_metric(name="DuplicateRecords", unit=MetricUnit.Count, value=len(outcome.duplicates))
     if outcome.error is None:
-        return
+        return None
     error = outcome.error
     metrics.add_metric(name="WriteFailures", unit=MetricUnit.Count, value=len(outcome.failed))
     logger.warning(
@@ -76,6 +79,7 @@ def count_parsed(parsed: list[tuple[dict[str, Any], PageView]]) -> None:
         raw = records[event_id]
         processor.success_messages.remove(raw)
         processor.failure_handler(KinesisStreamRecord(raw), (type(error), error, error.__traceback__))
+    return error
 
 
 @metrics.log_metrics
@@ -84,10 +88,14 @@ def count_parsed(parsed: list[tuple[dict[str, Any], PageView]]) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not event.get("Records"):
         return {"batchItemFailures": []}  # e.g. the deployment's smoke test: nothing to count
-    # Leaving the block builds the partial batch response (and raises if every record failed, so
-    # the mapping bisects the batch), with the write failures registered inside it.
+    # Leaving the block builds the partial batch response, with the write failures registered inside it.
     with processor(records=event["Records"], handler=parse_record, lambda_context=context):
         results = processor.process()
-        count_parsed([(raw, view) for status, view, raw in results if status == "success"])
+        write_error = count_parsed([(raw, view) for status, view, raw in results if status == "success"])
     response: dict[str, Any] = processor.response()
+    if write_error is not None and len(response["batchItemFailures"]) == len(event["Records"]):
+        # Nothing of the batch was counted and the table refused the writes: a fault of this version or
+        # its resources (e.g. a missing grant), so a function error: the mapping bisects the batch and the
+        # rollback alarm sees it. Malformed records alone never get here.
+        raise write_error
     return response

@@ -194,6 +194,34 @@ def test_the_same_batch_delivered_twice_counts_once(pipeline: Pipeline) -> None:
     assert pipeline.views() == {("/pricing", "2026-11-05T10:15Z"): 10, ("/", "2026-11-05T10:15Z"): 1}
 
 
+def test_a_batch_of_only_malformed_records_is_no_function_error(pipeline: Pipeline) -> None:
+    """Client input must not trip the rollback alarm (function errors of the new version): a batch that is
+    all malformed is answered with every record failed, not with an exception."""
+    put(pipeline.stream, [b"not json", b'{"page": "no-leading-slash"}', b"\xff\xfe"])
+    with function_under_test(
+        pipeline.stack, pipeline.function_id, CODE, actions=pipeline.granted()
+    ) as function:
+        driver = KinesisMappingDriver(pipeline.stack, pipeline.mapping_id, function.invoke)
+        shard = next(iter(driver._iterators))
+        event = driver.event(shard, driver._read(shard))
+        response = function.invoke(event)
+    assert len(response["batchItemFailures"]) == 3
+    assert pipeline.views() == {}
+
+
+def test_a_batch_whose_writes_all_fail_is_a_function_error(pipeline: Pipeline) -> None:
+    """A version that cannot write (here: its table grant is missing) fails visibly, so its rollback alarm
+    fires and the mapping bisects; malformed input alone never does this."""
+    put(pipeline.stream, [view("/", 1), view("/pricing", 2)])
+    broken_actions = pipeline.granted() - {"dynamodb:TransactWriteItems", "dynamodb:PutItem"}
+    with function_under_test(pipeline.stack, pipeline.function_id, CODE, actions=broken_actions) as function:
+        driver = KinesisMappingDriver(pipeline.stack, pipeline.mapping_id, function.invoke)
+        shard = next(iter(driver._iterators))
+        event = driver.event(shard, driver._read(shard))
+        with pytest.raises(Exception, match="AccessDenied|not authorized"):
+            function.invoke(event)
+
+
 class SimulatedCrash(BaseException):
     """The execution environment dies (timeout, out of memory): not an exception the handler can catch."""
 
