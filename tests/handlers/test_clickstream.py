@@ -218,7 +218,7 @@ def test_a_batch_whose_writes_all_fail_is_a_function_error(pipeline: Pipeline) -
         driver = KinesisMappingDriver(pipeline.stack, pipeline.mapping_id, function.invoke)
         shard = next(iter(driver._iterators))
         event = driver.event(shard, driver._read(shard))
-        with pytest.raises(Exception, match="AccessDenied|not authorized"):
+        with pytest.raises(Exception, match=r"AccessDenied|not authorized"):
             function.invoke(event)
 
 
