@@ -21,9 +21,8 @@ from aws_cdk.assertions import Template
 from serverless_patterns import PeriodicJob, RestfulMicroservice, ServerlessFunction, StreamProcessor, WebApp
 
 from stacks.dashboard import MonitoredPattern, add_dashboard
-from stacks.reference_app import add_reference_stacks
 from tests.harness.compliance import cfn_lint_findings
-from tests.harness.synth import logical_id, new_app, short_name
+from tests.harness.synth import SynthesizedApp, logical_id
 
 #: The pattern each reference stack shows on its dashboard (ApiGatewayAccount has none).
 PATTERN_OF_STACK = {
@@ -96,35 +95,24 @@ def dashboards(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def dashboard_of(stack: Stack) -> cloudwatch.Dashboard:
-    """The stack's own dashboard once the stack adds it (id ``Dashboard``); until then, one added here."""
-    existing = stack.node.try_find_child("Dashboard")
-    if isinstance(existing, cloudwatch.Dashboard):
-        return existing
-    return add_dashboard(stack, patterns=[getattr(stack, PATTERN_OF_STACK[short_name(stack)])])
-
-
-def build_cases(stage: str) -> dict[str, DashboardCase]:
-    app = new_app(stage=stage)
-    stacks = {short_name(stack): stack for stack in add_reference_stacks(app, stage)}
-    for name in PATTERN_OF_STACK:
-        dashboard_of(stacks[name])
-    assembly = app.synth()
+def build_cases(app: SynthesizedApp) -> dict[str, DashboardCase]:
+    """The reference stacks' own dashboards, from the session's synthesized app of one stage."""
     cases = {}
-    for name, stack in stacks.items():
-        template = assembly.get_stack_by_name(stack.stack_name).template
+    for name, stack in app.stacks.items():
+        template = app.templates[name]
         if name not in PATTERN_OF_STACK:
             assert dashboards(template) == {}, f"{name} holds no pattern, so no dashboard"
             continue
         [dashboard] = dashboards(template).values()
         pattern = getattr(stack, PATTERN_OF_STACK[name])
-        cases[name] = DashboardCase(stage, name, stack, pattern, template, rendered_body(dashboard))
+        cases[name] = DashboardCase(app.stage, name, stack, pattern, template, rendered_body(dashboard))
     return cases
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def stage_cases(request: pytest.FixtureRequest) -> dict[str, DashboardCase]:
-    return build_cases(request.param)
+    app: SynthesizedApp = request.getfixturevalue(f"{request.param}_app")
+    return build_cases(app)
 
 
 @pytest.fixture(params=list(PATTERN_OF_STACK))
