@@ -62,9 +62,10 @@ lint: deps
 	$(PY) -m mypy constructs/serverless_patterns stacks app.py examples
 
 ## bench: medians of 5 runs of whole-app synth and of a one-queue app (the jsii floor); one run each of
-## `make test-fast` and `make test` (wall times)
+## `make test-fast` and `make test` (wall times). BENCH_ARGS="--compare DIR" also times the whole-app
+## synth of another checkout (e.g. an older commit cloned to DIR); "--skip-tests" leaves out the tests.
 bench: deps
-	$(PY) tests/bench/bench.py
+	$(PY) tests/bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .bench
