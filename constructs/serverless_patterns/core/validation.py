@@ -7,6 +7,8 @@ pass through unchecked: we cannot know them yet, and CloudFormation will check t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import typing_extensions
 from aws_cdk import Duration, Token
 
@@ -83,3 +85,14 @@ def check_open_interval(name: str, value: float | None, low: float, high: float)
         return
     if not low < value < high:
         raise ValueError(f"{name} must be strictly between {low:g} and {high:g}, got {value!r}")
+
+
+def string_tuple(name: str, values: Sequence[str]) -> tuple[str, ...]:
+    """``values`` as a tuple; one plain string (which would split into characters) is refused.
+
+    Raises:
+        TypeError: ``values`` is a ``str`` rather than a sequence of strings.
+    """
+    if isinstance(values, str):
+        raise TypeError(f"{name} must be a sequence of strings, e.g. [{values!r}], got the string {values!r}")
+    return tuple(values)

@@ -21,6 +21,7 @@ from serverless_patterns.core.validation import (
     check_number,
     check_open_interval,
     is_token,
+    string_tuple,
 )
 from serverless_patterns.restful_microservice.options import (
     MAX_BURST_LIMIT,
@@ -34,17 +35,6 @@ from serverless_patterns.restful_microservice.options import (
 DEFAULT_MAX_LATENCY_P99 = Duration.seconds(2)
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$")
-
-
-def string_tuple(name: str, values: Sequence[str]) -> tuple[str, ...]:
-    """``values`` as a tuple; one plain string (which would split into characters) is refused.
-
-    Raises:
-        TypeError: ``values`` is a ``str`` rather than a sequence of strings.
-    """
-    if isinstance(values, str):
-        raise TypeError(f"{name} must be a sequence of strings, e.g. [{values!r}], got the string {values!r}")
-    return tuple(values)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
 
-from serverless_patterns.core.validation import check_instance, is_token
-from serverless_patterns.restful_microservice.settings import string_tuple
+from serverless_patterns.core.validation import check_instance, is_token, string_tuple
 
 #: How long access logs are kept when ``access_log_retention`` is not given.
 DEFAULT_ACCESS_LOG_RETENTION = Duration.days(90)
