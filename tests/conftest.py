@@ -5,10 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.loaders import Loader, create_loader
 
 from tests.harness.iam import coverage_report, export_coverage, merge_coverage
 from tests.harness.synth import SynthesizedApp, synthesize
+
+def _share_one_botocore_loader() -> None:
+    """Give every botocore session of the test process one shared data loader.
+
+    Each ``boto3.Session()`` normally builds its own loader and parses the service models and
+    ``endpoints.json`` again (about 10 ms per file). Handler tests create a session per execution
+    environment, so that parsing was a third of the handler suite's time. Botocore caches loaded
+    data per loader and treats it as read-only, so sharing one loader per search path changes
+    nothing but the time.
+    """
+    loaders: dict[str | None, Loader] = {}
+
+    def shared_loader(search_path_string: str | None = None) -> Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared_loader  # type: ignore[attr-defined]
+
+
+_share_one_botocore_loader()
 
 #: Key under which a pytest-xdist worker hands its least-privilege coverage to the controller.
 _COVERAGE_KEY = "serverless_patterns_iam_coverage"

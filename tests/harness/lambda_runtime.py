@@ -114,9 +114,11 @@ def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def _purge_modules_from(folder: Path) -> None:
+    """Forget every module imported from ``folder`` (a resolved path: the sys.path entry they came from)."""
+    prefix = str(folder) + os.sep
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and Path(file).resolve().is_relative_to(folder):
+        if file and file.startswith(prefix):
             del sys.modules[name]
 
 
