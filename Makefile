@@ -40,14 +40,24 @@ TEST_WORKERS := -n 2
 
 .PHONY: test-fast test-e2e
 
-## test: the whole test suite, what CI and the README run: test-fast, then test-e2e
-test: test-fast test-e2e
+# Examples per hypothesis property test (tests/handlers/hostile_input.py): the full budget in `make test`
+# (and CI), a smaller one in the inner loop. HYPOTHESIS_EXAMPLES=500 on the command line for a long run.
+HYPOTHESIS_EXAMPLES ?= 60
+FAST_HYPOTHESIS_EXAMPLES ?= 15
+FAST_SUITE = $(PY) -m pytest $(TEST_WORKERS) $(addprefix --ignore=,$(E2E_SUITES))
 
-## test-fast: the inner loop (about a minute): everything but the end-to-end suites, on both cores
-## (assertions, snapshots, cdk-nag, cfn-lint, handlers on moto), and the notes site's JavaScript tests
-## (Node's built-in test runner)
+## test: the whole test suite, what CI and the README run: the fast suite with the full property-test
+## budget, then the end-to-end suites
+test: deps
+	HYPOTHESIS_EXAMPLES=$(HYPOTHESIS_EXAMPLES) $(FAST_SUITE)
+	node --test site/
+	$(MAKE) --no-print-directory test-e2e
+
+## test-fast: the inner loop: everything but the end-to-end suites, on both cores (assertions, snapshots,
+## cdk-nag, cfn-lint, handlers on moto, property tests with FAST_HYPOTHESIS_EXAMPLES examples each), and
+## the notes site's JavaScript tests (Node's built-in test runner)
 test-fast: deps
-	$(PY) -m pytest $(TEST_WORKERS) $(addprefix --ignore=,$(E2E_SUITES))
+	HYPOTHESIS_EXAMPLES=$(FAST_HYPOTHESIS_EXAMPLES) $(FAST_SUITE)
 	node --test site/
 
 ## test-e2e: the end-to-end suites, one test at a time: the local cloud's smoke test checks that no

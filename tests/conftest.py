@@ -12,6 +12,7 @@ from botocore.loaders import Loader, create_loader
 from tests.harness.iam import coverage_report, export_coverage, merge_coverage
 from tests.harness.synth import SynthesizedApp, synthesize
 
+
 def _share_one_botocore_loader() -> None:
     """Give every botocore session of the test process one shared data loader.
 

@@ -373,11 +373,11 @@ def test_redrive_keeps_what_still_fails_and_counts_nothing_twice(pipeline: Pipel
 
 
 def test_throughput_of_an_in_process_run(pipeline: Pipeline) -> None:
-    """600 records (3 % malformed) through the mapping; records/second printed, the outcome asserted.
+    """200 records (3 % malformed) through the mapping; records/second printed, the outcome asserted.
 
     The 10,000-record measurement is ``tests/bench/clickstream_throughput.py``.
     """
-    count = int(os.environ.get("CLICKSTREAM_BENCH_RECORDS", "600"))
+    count = int(os.environ.get("CLICKSTREAM_BENCH_RECORDS", "200"))
     datas = [
         MALFORMED[i % len(MALFORMED)] if i % 33 == 32 else view(PAGES[i % 4], second=i % 60, minute=i % 60)
         for i in range(count)
@@ -584,7 +584,7 @@ def test_the_moto_patch_copies_a_table_once_per_transaction_and_still_rolls_back
 def test_the_moto_patch_changes_no_outcome(dev_app: SynthesizedApp, logic: ModuleType) -> None:
     """The same calls with and without the patch leave the same outcomes and the same table."""
     processor = dev_app.stacks["Clickstream"].pipeline  # type: ignore[attr-defined]
-    batch = views_of(logic, [(i % 4, i % 9) for i in range(150)])
+    batch = views_of(logic, [(i % 4, i % 9) for i in range(110)])  # two transactions of at most 100
     too_big = (batch[5][0], logic.PageView(page="/" + "x" * 410_000, minute="2026-11-05T10:00Z"))
     runs = []
     for patched in (False, True):
@@ -595,7 +595,7 @@ def test_the_moto_patch_changes_no_outcome(dev_app: SynthesizedApp, logic: Modul
             with single_table_snapshot() if patched else contextlib.nullcontext():
                 outcomes = [
                     logic.count_batch(dynamodb, table, records, expires_at=2_000_000_000)
-                    for records in (batch[:70], batch, [too_big, *batch[6:]], batch[100:])
+                    for records in (batch[:50], batch, [too_big, *batch[6:]], batch[70:])
                 ]
             items = dynamodb.scan(TableName=table)["Items"]
         runs.append(

@@ -21,7 +21,6 @@ from aws_cdk.assertions import Template
 from serverless_patterns import PeriodicJob, RestfulMicroservice, ServerlessFunction, StreamProcessor, WebApp
 
 from stacks.dashboard import MonitoredPattern, add_dashboard
-from tests.harness.compliance import cfn_lint_findings
 from tests.harness.synth import SynthesizedApp, logical_id
 
 #: The pattern each reference stack shows on its dashboard (ApiGatewayAccount has none).
@@ -279,12 +278,6 @@ def test_every_graph_fits_the_grid(case: DashboardCase) -> None:
     for widget in case.body["widgets"]:
         assert widget["x"] + widget["width"] <= 24
         assert widget["properties"].get("title") or widget["type"] == "text"
-
-
-def test_templates_with_dashboards_are_cfn_lint_clean(case: DashboardCase) -> None:
-    if case.stage != "prod":
-        pytest.skip("prod's dashboards hold every kind of widget dev's do, and more; linting takes seconds")
-    assert cfn_lint_findings(case.template) == []
 
 
 def test_assertions_see_one_dashboard(case: DashboardCase) -> None:
