@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from serverless_patterns.testing import coverage_report, export_coverage, merge_coverage
 
-from tests.harness.iam import coverage_report, export_coverage, merge_coverage
 from tests.harness.synth import SynthesizedApp, synthesize
 
 #: Key under which a pytest-xdist worker hands its least-privilege coverage to the controller.

@@ -25,9 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import moto.dynamodb.models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+from serverless_patterns.testing._extras import optional_import
 
 #: The IAM action AWS checks for each kind of item in a ``TransactWriteItems`` call.
 TRANSACTION_ITEM_ACTIONS = {
@@ -62,6 +60,10 @@ class CopyOncePerCall:
     """
 
     def __init__(self) -> None:
+        #: moto's DynamoDB table class (imported here: moto is in the ``testing`` extra).
+        self._table_type: type = optional_import(
+            "moto.dynamodb.models.table", needed_by="single_table_snapshot"
+        ).Table
         self._active = threading.local()
         self.table_copies = 0
         """Deep copies of tables actually made while the memo was on (for tests of this patch)."""
@@ -74,8 +76,8 @@ class CopyOncePerCall:
         return getattr(copy, name)
 
     def deepcopy(self, obj: Any, memo: dict[int, Any] | None = None) -> Any:
-        copies: dict[int, tuple[Table, Table]] | None = getattr(self._active, "copies", None)
-        if copies is None or memo is not None or not isinstance(obj, Table):
+        copies: dict[int, tuple[Any, Any]] | None = getattr(self._active, "copies", None)
+        if copies is None or memo is not None or not isinstance(obj, self._table_type):
             return copy.deepcopy(obj, memo)
         cached = copies.get(id(obj))
         if cached is not None and cached[0] is obj:
@@ -109,20 +111,22 @@ def single_table_snapshot() -> Iterator[CopyOncePerCall]:
     tell what the patch did and what the remaining copies cost.
     Not re-entrant across contexts: use one at a time (a fixture or a ``with`` around a run).
     """
+    dynamodb_models = optional_import("moto.dynamodb.models", needed_by="single_table_snapshot")
+    backend = dynamodb_models.DynamoDBBackend
     namespace = vars(dynamodb_models)  # the module's globals, where its functions look up ``copy``
     if isinstance(namespace["copy"], CopyOncePerCall):
         raise RuntimeError("single_table_snapshot() is already active")
     stand_in = CopyOncePerCall()
-    original = DynamoDBBackend.transact_write_items
+    original = backend.transact_write_items
 
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with stand_in.active():
             original(self, transact_items)
 
     namespace["copy"] = stand_in
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backend.transact_write_items = transact_write_items
     try:
         yield stand_in
     finally:
-        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+        backend.transact_write_items = original
         namespace["copy"] = copy

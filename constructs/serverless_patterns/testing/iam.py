@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-import botocore.client
-import botocore.exceptions
+import boto3  # type: ignore[import-untyped]
+import botocore.client  # type: ignore[import-untyped]
+import botocore.exceptions  # type: ignore[import-untyped]
 
 #: Actions the Lambda service itself performs with the function's role, never the handler code.
 SERVICE_ONLY_PREFIXES = ("logs:", "xray:")
@@ -180,11 +180,11 @@ def recording(recorder: ActionRecorder) -> Iterator[ActionRecorder]:
         recorder.succeeded.add(action)
         return result
 
-    botocore.client.BaseClient._make_api_call = recording_call  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = recording_call
     try:
         yield recorder
     finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = original
 
 
 #: moto names a few actions after the API operation rather than the IAM action; the role it checks

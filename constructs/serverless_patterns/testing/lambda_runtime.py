@@ -20,11 +20,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
-from moto.core.authorization import enable_iam_authentication
+import boto3  # type: ignore[import-untyped]
 
-from tests.harness.aws_resources import ACCOUNT_ID, EmulatedStack
-from tests.harness.iam import (
+from serverless_patterns.testing._extras import optional_import
+from serverless_patterns.testing.aws_resources import ACCOUNT_ID, EmulatedStack
+from serverless_patterns.testing.iam import (
     ActionRecorder,
     granted_actions,
     record_coverage,
@@ -98,7 +98,8 @@ def _iam_enforced(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    with enable_iam_authentication():
+    authorization = optional_import("moto.core.authorization", needed_by="function_under_test")
+    with authorization.enable_iam_authentication():
         yield
 
 

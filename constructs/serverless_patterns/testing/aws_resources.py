@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
