@@ -45,6 +45,14 @@ def as_moto_actions(
     ``UpdateItem``, ...) and there is no ``dynamodb:TransactWriteItems`` action to grant; moto
     authorizes the call by the API's name. So ``dynamodb:TransactWriteItems`` is added when the
     role grants the action of every item kind the handler puts in its transactions.
+
+    Args:
+        actions: the role's actions, e.g. ``granted_actions(template, function_id)``.
+        item_kinds: the kinds of item the handler's transactions hold (``Put``, ``Update``,
+            ``Delete``, ``ConditionCheck``).
+
+    Returns:
+        A new set: ``actions``, plus ``dynamodb:TransactWriteItems`` when every kind is granted.
     """
     if {TRANSACTION_ITEM_ACTIONS[kind] for kind in item_kinds} <= actions:
         return actions | {"dynamodb:TransactWriteItems"}
@@ -107,9 +115,15 @@ class CopyOncePerCall:
 def single_table_snapshot() -> Iterator[CopyOncePerCall]:
     """Make moto's ``transact_write_items`` snapshot each table once per call (see the module doc).
 
-    Yields the stand-in, whose ``table_copies``, ``table_copies_saved`` and ``table_copy_seconds``
-    tell what the patch did and what the remaining copies cost.
     Not re-entrant across contexts: use one at a time (a fixture or a ``with`` around a run).
+
+    Returns:
+        A context manager yielding the stand-in, whose ``table_copies``, ``table_copies_saved`` and
+        ``table_copy_seconds`` tell what the patch did and what the remaining copies cost.
+
+    Raises:
+        RuntimeError: the patch is already active.
+        ImportError: moto is not installed (the ``testing`` extra).
     """
     dynamodb_models = optional_import("moto.dynamodb.models", needed_by="single_table_snapshot")
     backend = dynamodb_models.DynamoDBBackend
