@@ -28,8 +28,6 @@ import pytest
 from moto import mock_aws
 from serverless_patterns.redrive import ParkedBatch, read_parked_records, redrive
 from serverless_patterns.testing import (
-    TRANSACTION_ITEM_ACTIONS,
-    CopyOncePerCall,
     EmulatedStack,
     LocalFunction,
     as_moto_actions,
@@ -39,6 +37,7 @@ from serverless_patterns.testing import (
     logical_id,
     single_table_snapshot,
 )
+from serverless_patterns.testing.moto_patches import TRANSACTION_ITEM_ACTIONS, CopyOncePerCall
 
 from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
