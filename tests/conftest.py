@@ -8,8 +8,8 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.loaders import Loader, create_loader
+from serverless_patterns.testing import coverage_report, export_coverage, merge_coverage
 
-from tests.harness.iam import coverage_report, export_coverage, merge_coverage
 from tests.harness.synth import SynthesizedApp, synthesize
 
 

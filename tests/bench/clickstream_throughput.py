@@ -9,7 +9,7 @@ spread evenly), and drives them through the handler with the local event source 
 records/second, page views counted vs expected, and what was parked in the failure queue. Exit
 status 0 when every good record counted exactly once and every malformed one is parked.
 
-moto runs with ``single_table_snapshot`` (tests/harness/moto_patches.py); ``--unpatched`` runs
+moto runs with ``single_table_snapshot`` (serverless_patterns/testing/moto_patches.py); ``--unpatched`` runs
 moto as released, whose transactions copy the whole table once per item (quadratic in the table's
 size: keep N small then). The handler's own output (JSON logs, EMF metrics) is discarded.
 """
@@ -50,16 +50,21 @@ os.environ.update(
 import boto3  # type: ignore[import-untyped]  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from serverless_patterns.redrive import ParkedBatch, read_parked_records  # noqa: E402
+from serverless_patterns.testing import (  # noqa: E402
+    EmulatedStack,
+    as_moto_actions,
+    function_under_test,
+    granted_actions,
+    logical_id,
+    single_table_snapshot,
+    template_of,
+)
 
 from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function  # noqa: E402
 from stacks.alarms_stack import AlarmsStack  # noqa: E402
 from stacks.clickstream_stack import ClickstreamStack  # noqa: E402
 from stacks.stage_config import stage_config  # noqa: E402
-from tests.harness.aws_resources import EmulatedStack  # noqa: E402
-from tests.harness.iam import granted_actions  # noqa: E402
-from tests.harness.lambda_runtime import function_under_test  # noqa: E402
-from tests.harness.moto_patches import as_moto_actions, single_table_snapshot  # noqa: E402
-from tests.harness.synth import LAMBDA_SRC, logical_id, new_app, synthesize_stack  # noqa: E402
+from tests.harness.synth import LAMBDA_SRC, new_app  # noqa: E402
 
 PAGES = ["/", "/pricing", "/docs/start", "/docs/api", "/blog/2026/streams", "/signup", "/login", "/about"]
 MALFORMED = [
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = ClickstreamStack(
         app, "ServerlessPatterns-dev-Clickstream", config=config, alarm_topic=alarms.topic
     )
-    template = synthesize_stack(stack)
+    template = template_of(stack)
     pipeline = stack.pipeline
     function_id = logical_id(pipeline.function.function)
     print(f"synthesized the Clickstream stack in {time.perf_counter() - started:.1f} s")

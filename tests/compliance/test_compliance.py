@@ -4,10 +4,9 @@ no AWS managed policy, no wildcard action, and a ``*`` resource only for X-Ray w
 from __future__ import annotations
 
 import pytest
+from serverless_patterns.testing import cfn_lint_findings, nag_findings, role_statements
 
 from stacks.reference_app import STACK_NAMES
-from tests.harness.compliance import cfn_lint_findings, nag_findings
-from tests.harness.iam import role_statements
 from tests.harness.synth import SynthesizedApp
 
 STACKS = STACK_NAMES

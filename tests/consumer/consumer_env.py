@@ -3,8 +3,9 @@
 ``build_wheel`` builds from a copy of the checkout's files (tracked and untracked, minus what git
 ignores), so a stale ``build/`` folder can never leak removed modules into the wheel. ``consumer_venv``
 creates a venv that first gets an aws-cdk-lib release *other* than the requirements.txt pin, then
-``pip install``s the wheel with its dependencies, so pip itself checks that the package's ranges accept
-that release. Creating it downloads and installs ~250 MB, so it is cached under ``.consumer-venvs/``
+``pip install``s the wheel with its dependencies and its ``testing`` extra (plus pytest and syrupy, as a
+user's test suite has them), so pip itself checks that the package's ranges accept that release.
+Creating it downloads and installs ~300 MB, so it is cached under ``.consumer-venvs/``
 (gitignored), keyed by the wheel's content, the pinned releases and the Python version: a re-run with
 an unchanged package reuses it, a changed package gets a new one.
 """
@@ -33,13 +34,21 @@ KEEP_VENVS = 2
 CONSUMER_CDK = os.environ.get("SERVERLESS_PATTERNS_CONSUMER_CDK", "2.274.0")
 
 
+#: What a user's test suite adds next to ``serverless-patterns[testing]``, at the releases we pin.
+USER_TEST_TOOLS = ("pytest", "syrupy")
+#: The testing extra's packages, held to our pins (a constraint): the user's test file must not
+#: depend on whichever cfn-lint or moto release is newest today.
+TESTING_EXTRA = ("cdk-nag", "cfn-lint", "moto")
+
+
 def pinned(requirement: str) -> str:
-    """The exact version requirements.txt pins for ``requirement`` (e.g. ``constructs`` -> ``10.8.1``)."""
-    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
-        name, sep, version = line.partition("==")
-        if sep and name.strip() == requirement:
-            return version.strip()
-    raise LookupError(f"requirements.txt pins no {requirement}")
+    """The exact version requirements(-dev).txt pins for ``requirement`` (``constructs`` -> ``10.8.1``)."""
+    for file in ("requirements.txt", "requirements-dev.txt"):
+        for line in (REPO_ROOT / file).read_text().splitlines():
+            name, sep, version = line.partition("==")
+            if sep and name.split("[", 1)[0].strip() == requirement:
+                return version.strip()
+    raise LookupError(f"requirements(-dev).txt pin no {requirement}")
 
 
 def checkout_files() -> list[str]:
@@ -120,6 +129,7 @@ def consumer_venv(wheel: Path) -> ConsumerVenv:
             "aws-cdk-lib": CONSUMER_CDK,
             "constructs": constructs_version,
             "python": sys.version,
+            "tools": {name: pinned(name) for name in (*USER_TEST_TOOLS, *TESTING_EXTRA)},
         },
         sort_keys=True,
     )
@@ -138,6 +148,10 @@ def consumer_venv(wheel: Path) -> ConsumerVenv:
             )
             # With dependencies: pip must accept the installed aws-cdk-lib for the package's range.
             then = _pip(python, "install", str(wheel))
+            constraints = path / "testing-constraints.txt"
+            constraints.write_text("".join(f"{name}=={pinned(name)}\n" for name in TESTING_EXTRA))
+            tools = [f"{name}=={pinned(name)}" for name in USER_TEST_TOOLS]
+            then += _pip(python, "install", f"{wheel}[testing]", *tools, "--constraint", str(constraints))
             ready.write_text(json.dumps({"key": json.loads(key_source), "log": first + then}))
         os.utime(ready)  # most recently used
         log = json.loads(ready.read_text())["log"]

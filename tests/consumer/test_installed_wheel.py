@@ -32,7 +32,7 @@ from tests.consumer.consumer_env import (
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 VERSION = PYPROJECT["project"]["version"]
 PACKAGE_ROOT = REPO_ROOT / "constructs" / "serverless_patterns"
-EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
+EXAMPLES = sorted(path for path in (REPO_ROOT / "examples").glob("*.py") if not path.name.startswith("test_"))
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +83,16 @@ def test_wheel_metadata_has_the_license_ranges_and_console_script(wheel: Path) -
     assert metadata["Version"] == VERSION
     assert metadata["License-Expression"] == "Apache-2.0"
     assert archive.read(f"{dist_info}/licenses/LICENSE") == (REPO_ROOT / "LICENSE").read_bytes()
-    requires = {str(Requirement(line)) for line in metadata.get_all("Requires-Dist") or []}
+    declared = [Requirement(line) for line in metadata.get_all("Requires-Dist") or []]
+    requires = {str(r) for r in declared if r.marker is None}
     assert requires == {str(Requirement(line)) for line in PYPROJECT["project"]["dependencies"]}
     cdk = next(Requirement(line) for line in requires if line.startswith("aws-cdk-lib"))
     assert {spec.operator for spec in cdk.specifier} == {">=", "<"}, "a range, not a pin"
     assert "3" in {spec.version for spec in cdk.specifier if spec.operator == "<"}
     assert not [r for r in requires if r.startswith("cdk-nag")], "cdk-nag is for the app and tests only"
+    assert metadata.get_all("Provides-Extra") == ["testing"]
+    testing = {r.name for r in declared if r.marker is not None and r.marker.evaluate({"extra": "testing"})}
+    assert testing == {"cdk-nag", "cfn-lint", "moto"}, "serverless_patterns.testing's tools, only as an extra"
     entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
     assert "serverless-patterns-redrive = serverless_patterns.redrive.cli:main" in entry_points
 
@@ -102,7 +106,7 @@ def test_pip_kept_the_other_aws_cdk_lib_release(venv: ConsumerVenv, tmp_path: Pa
     assert versions["constructs"] == venv.constructs_version
     assert versions["serverless-patterns"] == VERSION
     assert "boto3" in versions
-    assert "cdk-nag" not in versions
+    assert {"cdk-nag", "cfn-lint", "moto"} <= set(versions), "installed with the testing extra"
     check = _run(venv, [venv.python, "-m", "pip", "check"], tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
 

@@ -3,7 +3,7 @@
 Records go into the emulated Kinesis stream, the driver delivers them to the in-process handler with
 the mapping's own settings, the handler writes to the emulated table under exactly the actions its
 role grants, and failed batches' metadata lands in the emulated failure queue. moto runs with
-``single_table_snapshot`` (tests/harness/moto_patches.py), which keeps its transactions linear in
+``single_table_snapshot`` (serverless_patterns.testing.moto_patches), which keeps its transactions linear in
 the table's size; the last tests check that the patch changes nothing else.
 """
 
@@ -27,18 +27,20 @@ import moto.dynamodb.models
 import pytest
 from moto import mock_aws
 from serverless_patterns.redrive import ParkedBatch, read_parked_records, redrive
-
-from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.iam import granted_actions, handler_actions
-from tests.harness.lambda_runtime import LocalFunction, function_under_test
-from tests.harness.moto_patches import (
-    TRANSACTION_ITEM_ACTIONS,
-    CopyOncePerCall,
+from serverless_patterns.testing import (
+    EmulatedStack,
+    LocalFunction,
     as_moto_actions,
+    function_under_test,
+    granted_actions,
+    handler_actions,
+    logical_id,
     single_table_snapshot,
 )
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id
+from serverless_patterns.testing.moto_patches import TRANSACTION_ITEM_ACTIONS, CopyOncePerCall
+
+from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "clickstream"
 PAGES = ["/", "/pricing", "/docs/start", "/blog/2026/streams"]
@@ -564,7 +566,7 @@ def test_handler_reports_records_whose_write_failed_and_counts_them_on_retry(pip
     assert pipeline.views() == expected_views(datas)
 
 
-# ---- the moto patch used above (tests/harness/moto_patches.py) --------------------------------
+# ---- the moto patch used above (serverless_patterns.testing.moto_patches) --------------------------
 
 
 def test_the_moto_patch_copies_a_table_once_per_transaction_and_still_rolls_back(

@@ -24,11 +24,11 @@ import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from serverless_patterns.testing import LocalFunction, function_under_test
 
 from local_cloud.kinesis_mapping import DriverReport, KinesisMappingDriver
 from tests.handlers import test_clickstream as clickstream_tests
 from tests.handlers.hostile_input import DEEP_JSON, EXAMPLES, JSON_VALUES, PROPERTY
-from tests.harness.lambda_runtime import LocalFunction, function_under_test
 
 # The fixtures of the clickstream handler tests: the emulated stack with its stream, table and queue.
 pipeline = clickstream_tests.pipeline

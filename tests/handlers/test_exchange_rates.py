@@ -15,11 +15,15 @@ import boto3
 import botocore.client
 import pytest
 from moto import mock_aws
+from serverless_patterns.testing import (
+    EmulatedStack,
+    LocalFunction,
+    function_under_test,
+    handler_actions,
+    logical_id,
+)
 
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.iam import handler_actions
-from tests.harness.lambda_runtime import LocalFunction, function_under_test
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "exchange_rates"
 API_KEY = "test-api-key-0123456789"

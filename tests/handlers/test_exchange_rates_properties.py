@@ -19,10 +19,10 @@ import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from serverless_patterns.testing import LocalFunction
 
 from tests.handlers import test_exchange_rates as rates_tests
 from tests.handlers.hostile_input import DEEP_JSON, JSON_VALUES, PROPERTY
-from tests.harness.lambda_runtime import LocalFunction
 
 # The fixtures of the job's handler tests: the emulated stack, and the stand-in API.
 job = rates_tests.job

@@ -10,11 +10,15 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from serverless_patterns.testing import (
+    EmulatedStack,
+    LocalFunction,
+    function_under_test,
+    handler_actions,
+    logical_id,
+)
 
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.iam import handler_actions
-from tests.harness.lambda_runtime import LocalFunction, function_under_test
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "notes_api"
 SITE_ORIGIN = "https://d111111abcdef8.cloudfront.net"

@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from serverless_patterns.testing import EmulatedStack, LocalFunction
 
 from tests.handlers import test_notes_api as notes_tests
 from tests.handlers.hostile_input import (
@@ -30,8 +31,6 @@ from tests.handlers.hostile_input import (
     deeply_nested,
     status_is_2xx_or_4xx,
 )
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.lambda_runtime import LocalFunction
 
 # The fixtures of the notes handler tests: the emulated stack, and one warm execution environment.
 emulated = notes_tests.emulated

@@ -13,13 +13,19 @@ import boto3
 import jsonschema
 import pytest
 from moto import mock_aws
+from serverless_patterns.testing import (
+    EmulatedStack,
+    LocalFunction,
+    function_under_test,
+    handler_actions,
+    header,
+    json_body,
+    logical_id,
+    proxy_event,
+)
 
 from stacks.orders_api_stack import CREATE_ORDER_SCHEMA, SMOKE_TEST_EVENT, UPDATE_STATUS_SCHEMA
-from tests.harness.apigateway import header, json_body, proxy_event
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.iam import handler_actions
-from tests.harness.lambda_runtime import LocalFunction, function_under_test
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "orders_api"
 ORDER = {"customer": "c-1", "items": [{"sku": "sku-1", "quantity": 2}]}

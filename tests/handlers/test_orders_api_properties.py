@@ -12,6 +12,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from serverless_patterns.testing import json_body, proxy_event
 
 from tests.handlers import test_orders_api as orders_tests
 from tests.handlers.hostile_input import (
@@ -29,7 +30,6 @@ from tests.handlers.hostile_input import (
     deeply_nested,
     status_is_2xx_or_4xx,
 )
-from tests.harness.apigateway import json_body, proxy_event
 
 # The fixtures of the orders handler tests: the emulated stack, and one warm execution environment.
 env = orders_tests.env

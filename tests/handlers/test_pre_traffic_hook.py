@@ -19,10 +19,9 @@ import pytest
 import requests
 from botocore.stub import Stubber
 from moto import mock_aws
+from serverless_patterns.testing import EmulatedStack, function_under_test, logical_id
 
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.lambda_runtime import function_under_test
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 HOOK_CODE = LAMBDA_SRC / "pre_traffic_hook"
 CODEDEPLOY_EVENT = {"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionId": "hook-execution-1"}

@@ -8,11 +8,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from serverless_patterns.testing import EmulatedStack, function_under_test, handler_actions, logical_id
 
-from tests.harness.aws_resources import EmulatedStack
-from tests.harness.iam import handler_actions
-from tests.harness.lambda_runtime import function_under_test
-from tests.harness.synth import FIXTURES, SynthesizedApp, logical_id
+from tests.harness.synth import FIXTURES, SynthesizedApp
 
 CODE = FIXTURES / "visit_counter"
 

@@ -1,1 +1,1 @@
-"""Shared test harness: synth once, template-built moto resources, IAM-scoped handler runs."""
+"""The reference app, synthesized once per stage (the generic helpers are serverless_patterns.testing)."""

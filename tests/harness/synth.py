@@ -1,5 +1,8 @@
 """Synthesize the reference app once per stage and hand out templates and construct trees.
 
+The generic helpers (a stack's template, logical IDs, findings, moto resources, handler runs) are the
+public testing kit, ``serverless_patterns.testing``; this module only knows the reference app.
+
 The App gets the same context (feature flags) as ``cdk.json``, so tests see what ``cdk synth``
 produces. aws-cdk-lib's built-in template validation is switched off (``CDK_VALIDATION=false``):
 cfn-lint checks every template in ``tests/compliance`` instead.
@@ -18,10 +21,9 @@ os.environ.setdefault("CDK_VALIDATION", "false")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-from aws_cdk import App, CfnElement, Stack
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from constructs import IConstruct
 from stacks.reference_app import add_reference_stacks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,20 +75,3 @@ def synthesize(stage: str) -> SynthesizedApp:
         name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in by_name.items()
     }
     return SynthesizedApp(stage=stage, app=app, stacks=by_name, templates=templates)
-
-
-def synthesize_stack(stack: Stack) -> dict[str, Any]:
-    """Synthesize the app that holds ``stack`` (e.g. one built in a unit test) and return its template."""
-    app = stack.node.root
-    assert isinstance(app, App)
-    template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
-    return template
-
-
-def logical_id(construct: IConstruct) -> str:
-    """The CloudFormation logical ID of an L1 resource, or of an L2 construct's default child."""
-    element = construct if isinstance(construct, CfnElement) else construct.node.default_child
-    assert isinstance(element, CfnElement), f"{construct.node.path} has no CloudFormation resource"
-    resolved = Stack.of(element).resolve(element.logical_id)
-    assert isinstance(resolved, str)
-    return resolved

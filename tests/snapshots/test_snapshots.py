@@ -1,17 +1,17 @@
 """Whole-template snapshots of every reference stack in both stages (one JSON file per stack).
 
-Asset hashes are normalized (tests/harness/snapshot.py), so only infrastructure changes show.
+Asset hashes are normalized (serverless_patterns/testing/snapshot.py), so only infrastructure changes show.
 Refresh after an intended change: ``.venv/bin/python -m pytest tests/snapshots --snapshot-update``.
 """
 
 from __future__ import annotations
 
 import pytest
+from serverless_patterns.testing import normalize_template
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from stacks.reference_app import STACK_NAMES
-from tests.harness.snapshot import normalize_template
 from tests.harness.synth import SynthesizedApp, synthesize
 
 

@@ -19,9 +19,10 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk.assertions import Template
 from serverless_patterns import PeriodicJob, RestfulMicroservice, ServerlessFunction, StreamProcessor, WebApp
+from serverless_patterns.testing import logical_id
 
 from stacks.dashboard import MonitoredPattern, add_dashboard
-from tests.harness.synth import SynthesizedApp, logical_id
+from tests.harness.synth import SynthesizedApp
 
 #: The pattern each reference stack shows on its dashboard (ApiGatewayAccount has none).
 PATTERN_OF_STACK = {

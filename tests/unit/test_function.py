@@ -18,10 +18,10 @@ from serverless_patterns import (
     ServerlessFunction,
     SmokeTest,
 )
+from serverless_patterns.testing import logical_id, role_statements
 
 from stacks.stage_config import stage_config
-from tests.harness.iam import role_statements
-from tests.harness.synth import FIXTURES, logical_id, new_app
+from tests.harness.synth import FIXTURES, new_app
 
 CODE = FIXTURES / "visit_counter"
 

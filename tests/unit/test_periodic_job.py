@@ -19,10 +19,9 @@ from serverless_patterns import (
     TableOptions,
 )
 from serverless_patterns.periodic_job import check_schedule_expression, check_time_zone, missed_run_window
+from serverless_patterns.testing import cfn_lint_findings, logical_id, nag_findings, role_statements
 
-from tests.harness.compliance import cfn_lint_findings, nag_findings
-from tests.harness.iam import role_statements
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id, new_app
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "exchange_rates"
 URL = "https://rates.example.com/latest"

@@ -27,10 +27,15 @@ from serverless_patterns import (
     TableAccess,
     TableOptions,
 )
+from serverless_patterns.testing import (
+    cfn_lint_findings,
+    logical_id,
+    nag_findings,
+    role_statements,
+    template_of,
+)
 
-from tests.harness.compliance import cfn_lint_findings, nag_findings
-from tests.harness.iam import role_statements
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id, new_app, synthesize_stack
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "orders_api"
 SCHEMA = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
@@ -48,7 +53,7 @@ def build(**overrides: Any) -> Built:
     if callable(arguments["authorization"]):
         arguments["authorization"] = arguments["authorization"](stack)
     service = RestfulMicroservice(stack, "Service", **arguments)
-    template = synthesize_stack(stack)
+    template = template_of(stack)
     return stack, service, Template.from_json(template), template
 
 
@@ -151,7 +156,7 @@ def public_read_only() -> Built:
         table=table,
         routes=[Route("GET", "/products"), Route("GET", "/products/{sku}")],
     )
-    template = synthesize_stack(stack)
+    template = template_of(stack)
     return stack, service, Template.from_json(template), template
 
 
@@ -408,7 +413,7 @@ def test_customer_key_encrypts_the_table_and_read_only_gets_decrypt_only() -> No
         table_access=TableAccess.of("dynamodb:GetItem"),
         encryption_key=key,
     )
-    template = synthesize_stack(stack)
+    template = template_of(stack)
     Template.from_json(template).has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
         {
@@ -523,7 +528,7 @@ def test_existing_table_with_its_key_gets_a_grant_on_both_and_no_new_table() -> 
         table=table,
         encryption_key=key,
     )
-    template = synthesize_stack(stack)
+    template = template_of(stack)
     assert service.table is table
     assert not resources(template, "AWS::DynamoDB::GlobalTable")
     actions = granted(template, service)

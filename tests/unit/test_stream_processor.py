@@ -22,8 +22,8 @@ from serverless_patterns import (
     TableOptions,
 )
 from serverless_patterns.core.table import string_key
+from serverless_patterns.testing import nag_findings
 
-from tests.harness.compliance import nag_findings
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "clickstream"

@@ -16,10 +16,10 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Match, Template
 from serverless_patterns import FunctionOptions, TableAccess, TableOptions, WebApp
+from serverless_patterns.testing import cfn_lint_findings, logical_id, nag_findings
 
 from stacks.notes_app_stack import NOTE_ROUTES, SITE, SITE_TEST_FILES
-from tests.harness.compliance import cfn_lint_findings, nag_findings
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id, new_app
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "notes_api"
 STRING = dynamodb.AttributeType.STRING

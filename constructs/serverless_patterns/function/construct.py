@@ -49,7 +49,9 @@ class ServerlessFunction(Construct):
         scope: the parent construct.
         id: the construct id.
         code_path: folder holding the function's code (must exist); it becomes one asset. The module
-            that ``function.handler`` names must exist in it.
+            that ``function.handler`` names must exist in it. A ``requirements.txt`` in it is installed
+            into the asset for Lambda (arm64 wheels, no Docker; ``ValueError`` naming a requirement
+            that has no such wheel).
         function: how the function runs (``FunctionOptions``; default ``FunctionOptions()``: 256 MB,
             10 s, all-at-once deployments, no provisioned concurrency).
         removal_policy: for the log group and the failure queue when the stack goes (default RETAIN,

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.function.bundling import code_asset
 from serverless_patterns.function.insights import saved_queries
 from serverless_patterns.function.options import FunctionOptions
 
@@ -58,6 +59,7 @@ def create_hardened_function(
     The role starts with exactly two grants: write to the function's own log group, and X-Ray
     segment upload (added by CDK for active tracing). No AWS managed policy is attached. Two saved Logs
     Insights queries (memory, cold starts) read its platform lines.
+    A ``requirements.txt`` in ``code_path`` is installed into the asset for Lambda (``bundling.py``).
     ``options`` must have its defaults filled in (timeout, service name).
     """
     service_name = options.service_name or "function"
@@ -77,7 +79,7 @@ def create_hardened_function(
     function = lambda_.Function(
         scope,
         "Function",
-        code=lambda_.Code.from_asset(str(code_path), exclude=ASSET_EXCLUDES),
+        code=code_asset(code_path, runtime=PYTHON_RUNTIME, exclude=ASSET_EXCLUDES),
         handler=options.handler,
         runtime=PYTHON_RUNTIME,
         architecture=lambda_.Architecture.ARM_64,

@@ -25,9 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import moto.dynamodb.models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+from serverless_patterns.testing._extras import optional_import
 
 #: The IAM action AWS checks for each kind of item in a ``TransactWriteItems`` call.
 TRANSACTION_ITEM_ACTIONS = {
@@ -47,6 +45,14 @@ def as_moto_actions(
     ``UpdateItem``, ...) and there is no ``dynamodb:TransactWriteItems`` action to grant; moto
     authorizes the call by the API's name. So ``dynamodb:TransactWriteItems`` is added when the
     role grants the action of every item kind the handler puts in its transactions.
+
+    Args:
+        actions: the role's actions, e.g. ``granted_actions(template, function_id)``.
+        item_kinds: the kinds of item the handler's transactions hold (``Put``, ``Update``,
+            ``Delete``, ``ConditionCheck``).
+
+    Returns:
+        A new set: ``actions``, plus ``dynamodb:TransactWriteItems`` when every kind is granted.
     """
     if {TRANSACTION_ITEM_ACTIONS[kind] for kind in item_kinds} <= actions:
         return actions | {"dynamodb:TransactWriteItems"}
@@ -62,6 +68,10 @@ class CopyOncePerCall:
     """
 
     def __init__(self) -> None:
+        #: moto's DynamoDB table class (imported here: moto is in the ``testing`` extra).
+        self._table_type: type = optional_import(
+            "moto.dynamodb.models.table", needed_by="single_table_snapshot"
+        ).Table
         self._active = threading.local()
         self.table_copies = 0
         """Deep copies of tables actually made while the memo was on (for tests of this patch)."""
@@ -74,8 +84,8 @@ class CopyOncePerCall:
         return getattr(copy, name)
 
     def deepcopy(self, obj: Any, memo: dict[int, Any] | None = None) -> Any:
-        copies: dict[int, tuple[Table, Table]] | None = getattr(self._active, "copies", None)
-        if copies is None or memo is not None or not isinstance(obj, Table):
+        copies: dict[int, tuple[Any, Any]] | None = getattr(self._active, "copies", None)
+        if copies is None or memo is not None or not isinstance(obj, self._table_type):
             return copy.deepcopy(obj, memo)
         cached = copies.get(id(obj))
         if cached is not None and cached[0] is obj:
@@ -105,24 +115,32 @@ class CopyOncePerCall:
 def single_table_snapshot() -> Iterator[CopyOncePerCall]:
     """Make moto's ``transact_write_items`` snapshot each table once per call (see the module doc).
 
-    Yields the stand-in, whose ``table_copies``, ``table_copies_saved`` and ``table_copy_seconds``
-    tell what the patch did and what the remaining copies cost.
     Not re-entrant across contexts: use one at a time (a fixture or a ``with`` around a run).
+
+    Returns:
+        A context manager yielding the stand-in, whose ``table_copies``, ``table_copies_saved`` and
+        ``table_copy_seconds`` tell what the patch did and what the remaining copies cost.
+
+    Raises:
+        RuntimeError: the patch is already active.
+        ImportError: moto is not installed (the ``testing`` extra).
     """
+    dynamodb_models = optional_import("moto.dynamodb.models", needed_by="single_table_snapshot")
+    backend = dynamodb_models.DynamoDBBackend
     namespace = vars(dynamodb_models)  # the module's globals, where its functions look up ``copy``
     if isinstance(namespace["copy"], CopyOncePerCall):
         raise RuntimeError("single_table_snapshot() is already active")
     stand_in = CopyOncePerCall()
-    original = DynamoDBBackend.transact_write_items
+    original = backend.transact_write_items
 
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with stand_in.active():
             original(self, transact_items)
 
     namespace["copy"] = stand_in
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backend.transact_write_items = transact_write_items
     try:
         yield stand_in
     finally:
-        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+        backend.transact_write_items = original
         namespace["copy"] = copy

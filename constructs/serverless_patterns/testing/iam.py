@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-import botocore.client
-import botocore.exceptions
+import boto3  # type: ignore[import-untyped]
+import botocore.client  # type: ignore[import-untyped]
+import botocore.exceptions  # type: ignore[import-untyped]
 
 #: Actions the Lambda service itself performs with the function's role, never the handler code.
 SERVICE_ONLY_PREFIXES = ("logs:", "xray:")
@@ -46,7 +46,15 @@ def function_role_logical_id(template: dict[str, Any], function_logical_id: str)
 
 
 def role_statements(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
-    """Every Allow statement granted to a role: its inline policies and attached AWS::IAM::Policy."""
+    """Every Allow statement granted to a role: its inline policies and attached AWS::IAM::Policy.
+
+    Args:
+        template: the synthesized template.
+        role_logical_id: the ``AWS::IAM::Role`` in it.
+
+    Returns:
+        The statements, as in the template (``Action`` and ``Resource`` may be a string or a list).
+    """
     resources = template["Resources"]
     documents = [
         policy["PolicyDocument"] for policy in resources[role_logical_id]["Properties"].get("Policies", [])
@@ -98,6 +106,13 @@ def handler_actions(template: dict[str, Any], function_logical_id: str) -> set[s
 
     Leaves out what the Lambda service does with the role: writing logs and traces, delivering
     failed async events to the destination queue, reading an event source.
+
+    Args:
+        template: the synthesized template.
+        function_logical_id: the ``AWS::Lambda::Function`` in it.
+
+    Returns:
+        The actions the handler's own code may use.
     """
     service_resources = _service_resources(template, function_logical_id)
     actions: set[str] = set()
@@ -123,7 +138,15 @@ def _is_service_resource(resource: Any, service_resources: list[Any]) -> bool:
 
 
 def granted_actions(template: dict[str, Any], function_logical_id: str) -> set[str]:
-    """Every action the function's role grants (including the service's own, e.g. logs)."""
+    """Every action the function's role grants (including the service's own, e.g. logs).
+
+    Args:
+        template: the synthesized template.
+        function_logical_id: the ``AWS::Lambda::Function`` in it.
+
+    Returns:
+        The actions of every Allow statement of the function's role.
+    """
     return {
         action
         for statement in role_statements(template, function_role_logical_id(template, function_logical_id))
@@ -132,7 +155,15 @@ def granted_actions(template: dict[str, Any], function_logical_id: str) -> set[s
 
 
 def statements_with_wildcards(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
-    """Statements of a role with a ``*`` in an action or a bare ``*`` resource."""
+    """Statements of a role with a ``*`` in an action or a bare ``*`` resource.
+
+    Args:
+        template: the synthesized template.
+        role_logical_id: the ``AWS::IAM::Role`` in it.
+
+    Returns:
+        The Allow statements that use a wildcard, for a test to check each one is justified.
+    """
     found = []
     for statement in role_statements(template, role_logical_id):
         actions = _as_list(statement["Action"])
@@ -144,10 +175,12 @@ def statements_with_wildcards(template: dict[str, Any], role_logical_id: str) ->
 
 @dataclass
 class ActionRecorder:
-    """Records the IAM action of every AWS call made while it is active."""
+    """Records the IAM action of every AWS call made while it is active (see ``recording``)."""
 
     succeeded: set[str] = field(default_factory=set)
+    """Actions of calls that were authorized (they may still have failed otherwise)."""
     denied: set[str] = field(default_factory=set)
+    """Actions of calls that were refused with AccessDenied."""
 
 
 def iam_action_name(client: Any, operation_name: str) -> str:
@@ -162,7 +195,14 @@ def iam_action_name(client: Any, operation_name: str) -> str:
 
 @contextmanager
 def recording(recorder: ActionRecorder) -> Iterator[ActionRecorder]:
-    """Record every botocore API call's IAM action into ``recorder`` while inside the block."""
+    """Record every botocore API call's IAM action into ``recorder`` while inside the block.
+
+    Args:
+        recorder: collects succeeded and denied actions.
+
+    Returns:
+        A context manager yielding ``recorder``.
+    """
     original = botocore.client.BaseClient._make_api_call
 
     def recording_call(self: Any, operation_name: str, api_params: Any) -> Any:
@@ -180,11 +220,11 @@ def recording(recorder: ActionRecorder) -> Iterator[ActionRecorder]:
         recorder.succeeded.add(action)
         return result
 
-    botocore.client.BaseClient._make_api_call = recording_call  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = recording_call
     try:
         yield recorder
     finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = original
 
 
 #: moto names a few actions after the API operation rather than the IAM action; the role it checks
@@ -197,7 +237,14 @@ _role_counter = 0
 def scoped_role_credentials(actions: Iterable[str], *, name_hint: str = "function") -> dict[str, str]:
     """Create a role in moto allowing exactly ``actions`` (on any resource), assume it, return env creds.
 
-    Call with IAM enforcement off (the default in moto); use the credentials with it on.
+    Call inside ``mock_aws()`` with IAM enforcement off (moto's default); use the credentials with it on.
+
+    Args:
+        actions: the IAM actions the role allows.
+        name_hint: part of the role's name, e.g. the function's logical ID.
+
+    Returns:
+        ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` of the session.
     """
     global _role_counter
     _role_counter += 1
@@ -262,7 +309,11 @@ def record_coverage(template: dict[str, Any], function_logical_id: str, recorder
 
 
 def export_coverage() -> dict[str, dict[str, list[str]]]:
-    """This process's coverage as plain data, for a pytest-xdist worker to send to the controller."""
+    """This process's coverage as plain data, for a pytest-xdist worker to send to the controller.
+
+    Returns:
+        Function logical ID -> ``{"granted": [...], "exercised": [...]}`` (sorted action lists).
+    """
     return {
         function_id: {"granted": sorted(entry.granted), "exercised": sorted(entry.exercised)}
         for function_id, entry in IAM_COVERAGE.items()
@@ -270,7 +321,11 @@ def export_coverage() -> dict[str, dict[str, list[str]]]:
 
 
 def merge_coverage(exported: dict[str, dict[str, list[str]]]) -> None:
-    """Add another process's ``export_coverage()`` to this one's (the controller gathers its workers')."""
+    """Add another process's ``export_coverage()`` to this one's (the controller gathers its workers').
+
+    Args:
+        exported: what ``export_coverage()`` returned in the other process.
+    """
     for function_id, data in exported.items():
         entry = IAM_COVERAGE.setdefault(function_id, CoverageEntry(set(data["granted"])))
         entry.granted |= set(data["granted"])
@@ -278,7 +333,15 @@ def merge_coverage(exported: dict[str, dict[str, list[str]]]) -> None:
 
 
 def coverage_report() -> list[str]:
-    """One line per function run under its role: granted actions no test exercised (or 'all exercised')."""
+    """The least-privilege report: per function run under its role, granted actions no test used.
+
+    Covers every ``function_under_test`` run in this process that used the role's own grants (not
+    ``actions=``), plus what ``merge_coverage`` added.
+
+    Returns:
+        One line per function logical ID, sorted: ``<id>: <n> granted to the code, all exercised``
+        or ``... NOT exercised by any test: <actions>``.
+    """
     lines = []
     for function_id, entry in sorted(IAM_COVERAGE.items()):
         unexercised = sorted(entry.granted - entry.exercised)

@@ -20,11 +20,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
-from moto.core.authorization import enable_iam_authentication
+import boto3  # type: ignore[import-untyped]
 
-from tests.harness.aws_resources import ACCOUNT_ID, EmulatedStack
-from tests.harness.iam import (
+from serverless_patterns.testing._extras import optional_import
+from serverless_patterns.testing.aws_resources import ACCOUNT_ID, EmulatedStack
+from serverless_patterns.testing.iam import (
     ActionRecorder,
     granted_actions,
     record_coverage,
@@ -61,7 +61,10 @@ class LambdaContext:
 
 @dataclass
 class LocalFunction:
-    """One warm execution environment of a handler."""
+    """One warm execution environment of a handler, as ``function_under_test`` yields it.
+
+    ``recorder`` holds the actions the handler's AWS calls used (and those denied) so far.
+    """
 
     module: ModuleType
     handler_name: str
@@ -71,7 +74,14 @@ class LocalFunction:
     session: boto3.Session
 
     def invoke(self, event: Any) -> Any:
-        """Call the handler with ``event`` and a fresh context; IAM is enforced during the call."""
+        """Call the handler with ``event`` and a fresh context; IAM is enforced during the call.
+
+        Args:
+            event: the event, as the trigger would send it (e.g. ``proxy_event(...)``).
+
+        Returns:
+            What the handler returned.
+        """
         handler = getattr(self.module, self.handler_name)
         context = LambdaContext(
             function_name=self.context_template.function_name,
@@ -98,7 +108,8 @@ def _iam_enforced(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    with enable_iam_authentication():
+    authorization = optional_import("moto.core.authorization", needed_by="function_under_test")
+    with authorization.enable_iam_authentication():
         yield
 
 
@@ -134,6 +145,12 @@ def function_under_test(
 ) -> Iterator[LocalFunction]:
     """Import the function's handler from ``code_dir`` as Lambda would and yield it, ready to invoke.
 
+    Call inside ``mock_aws()``, with ``stack`` built there. The module is imported once (a cold
+    start) with the function's resolved environment and, by default, credentials that carry exactly
+    the actions its synthesized role grants, with moto's IAM enforcement on; on exit, the module,
+    ``sys.path`` and the environment are restored, and the actions the runs used are added to the
+    least-privilege report (``coverage_report``).
+
     Args:
         stack: the emulated resources built from the same template.
         function_logical_id: the ``AWS::Lambda::Function`` in that template.
@@ -141,6 +158,12 @@ def function_under_test(
         enforce_iam: run under credentials carrying only the role's granted actions (default).
         actions: override the granted actions (e.g. drop one to prove it is needed).
         extra_environment: variables to add or override (e.g. a local endpoint URL).
+
+    Returns:
+        A context manager yielding the ``LocalFunction``; call its ``invoke(event)``.
+
+    Raises:
+        ImportError: moto is not installed (the ``testing`` extra) and ``enforce_iam`` is on.
     """
     properties = stack.resources[function_logical_id]["Properties"]
     module_name, handler_name = properties["Handler"].rsplit(".", 1)

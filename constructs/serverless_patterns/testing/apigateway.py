@@ -21,9 +21,18 @@ def proxy_event(
 ) -> dict[str, Any]:
     """A proxy-integration event for ``method path``.
 
-    ``body`` is sent as is when it is a string (e.g. malformed JSON), else JSON-encoded; ``None``
-    sends no body. ``resource`` is the API's resource template (e.g. ``/orders/{id}``); it defaults
-    to ``path``.
+    Args:
+        method: the HTTP method, e.g. ``"POST"``.
+        path: the request path without the stage, e.g. ``"/orders/42"``.
+        resource: the API's resource template (e.g. ``/orders/{id}``); defaults to ``path``.
+        path_parameters: values of the template's ``{name}`` parts.
+        query: query string parameters.
+        headers: headers added to (or replacing) ``Accept`` and ``Host``.
+        body: sent as is when a string (e.g. malformed JSON), else JSON-encoded; ``None`` sends none.
+        stage: the API stage name.
+
+    Returns:
+        The event, as API Gateway hands it to the function.
     """
     all_headers = {"Accept": "application/json", "Host": "example.execute-api.us-east-1.amazonaws.com"}
     if body is not None:
@@ -54,13 +63,28 @@ def proxy_event(
 
 
 def json_body(response: Mapping[str, Any]) -> Any:
-    """The decoded JSON body of a proxy response (``None`` when empty)."""
+    """The decoded JSON body of a proxy response.
+
+    Args:
+        response: what the handler returned.
+
+    Returns:
+        The parsed body, or ``None`` when the body is empty.
+    """
     body = response.get("body")
     return json.loads(body) if body else None
 
 
 def header(response: Mapping[str, Any], name: str) -> str | None:
-    """A response header, case-insensitively (single- or multi-value headers)."""
+    """A response header, case-insensitively (single- or multi-value headers).
+
+    Args:
+        response: what the handler returned.
+        name: the header's name, any case.
+
+    Returns:
+        The header's (first) value, or ``None`` when absent.
+    """
     for key, value in (response.get("headers") or {}).items():
         if key.lower() == name.lower():
             return str(value)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -31,7 +31,15 @@ class PhysicalResource:
 
 
 class EmulatedStack:
-    """Resources of one template, created in moto, with a resolver for template expressions."""
+    """Resources of one template, created in moto, with a resolver for template expressions.
+
+    Create it inside ``mock_aws()``: the supported resources (see the module doc) are created at once.
+
+    Args:
+        template: the synthesized template (e.g. ``template_of(stack)``).
+        stack_name: what ``AWS::StackName`` resolves to; default names are ``<stack_name>-<logical id>``.
+        region: where the resources are created.
+    """
 
     def __init__(
         self, template: dict[str, Any], *, stack_name: str = "TestStack", region: str = REGION
@@ -58,19 +66,49 @@ class EmulatedStack:
 
     # ---- lookups -------------------------------------------------------------------------
     def ref(self, logical_id: str) -> str:
-        """What ``{"Ref": logical_id}`` resolves to."""
+        """What ``{"Ref": logical_id}`` resolves to.
+
+        Args:
+            logical_id: a created resource's logical ID.
+
+        Returns:
+            Its physical name (a queue's URL, a secret's ARN).
+        """
         return self.physical[logical_id].ref
 
     def get_att(self, logical_id: str, attribute: str) -> str:
-        """What ``{"Fn::GetAtt": [logical_id, attribute]}`` resolves to."""
+        """What ``{"Fn::GetAtt": [logical_id, attribute]}`` resolves to.
+
+        Args:
+            logical_id: a created resource's logical ID.
+            attribute: e.g. ``Arn``, ``StreamArn``, ``QueueUrl``.
+
+        Returns:
+            The attribute's value.
+        """
         return self.physical[logical_id].attributes[attribute]
 
     def of_type(self, resource_type: str) -> list[str]:
-        """Logical IDs of every resource of ``resource_type`` in the template."""
+        """Logical IDs of every resource of ``resource_type`` in the template.
+
+        Args:
+            resource_type: e.g. ``AWS::SQS::Queue``.
+
+        Returns:
+            The logical IDs, in template order.
+        """
         return [lid for lid, res in self.resources.items() if res["Type"] == resource_type]
 
     def resolve(self, value: Any) -> Any:
-        """Resolve intrinsic functions in ``value`` against the emulated resources."""
+        """Resolve intrinsic functions in ``value`` against the emulated resources.
+
+        Args:
+            value: a template value (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``,
+                ``Fn::Select``, ``Fn::Split``, pseudo parameters; lists and dicts recursively).
+
+        Returns:
+            The value with every supported intrinsic replaced by what it resolves to.
+        """
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
@@ -97,7 +135,15 @@ class EmulatedStack:
     def function_environment(
         self, function_logical_id: str, skip: frozenset[str] = frozenset()
     ) -> dict[str, str]:
-        """The resolved environment variables of a function in the template (except those in ``skip``)."""
+        """The resolved environment variables of a function in the template.
+
+        Args:
+            function_logical_id: the ``AWS::Lambda::Function``.
+            skip: variables to leave out.
+
+        Returns:
+            Variable name -> resolved value.
+        """
         properties = self.resources[function_logical_id]["Properties"]
         variables = properties.get("Environment", {}).get("Variables", {})
         return {name: str(self.resolve(value)) for name, value in variables.items() if name not in skip}
