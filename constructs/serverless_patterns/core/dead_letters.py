@@ -23,7 +23,7 @@ def queue_encryption(encryption_key: kms.IKey | None) -> dict[str, object]:
     """``sqs.Queue`` keyword arguments: KMS with ``encryption_key``, else SQS-managed encryption."""
     if encryption_key is None:
         return {"encryption": sqs.QueueEncryption.SQS_MANAGED}
-    return {"encryption": sqs.QueueEncryption.KMS, "encryption_key": encryption_key}
+    return {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
 
 
 def dead_letter_queue(
