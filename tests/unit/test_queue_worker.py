@@ -76,7 +76,7 @@ def test_wrong_types_are_refused() -> None:
         build(function={"timeout": 30})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="queue must be an existing sqs queue"):
         build(queue="orders")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="encryption_key must be a kms.IKey"):
+    with pytest.raises(TypeError, match=r"encryption_key must be a kms\.IKey"):
         build(encryption_key="alias/orders")  # type: ignore[arg-type]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.dead_letters import dead_letter_queue
+from serverless_patterns.core.nag import acknowledge
 from serverless_patterns.core.queues import KeptFailures
 from serverless_patterns.event_fan_out.options import EventConsumer
 from serverless_patterns.queue_worker import QueueWorker
@@ -19,23 +20,39 @@ EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
 def build_bus(scope: Construct, encryption_key: kms.IKey | None) -> events.EventBus:
-    """A new bus, encrypted with ``encryption_key`` (default: an AWS owned key)."""
-    return events.EventBus(scope, "Bus", kms_key=encryption_key)
+    """A new bus named after the construct path, encrypted with ``encryption_key`` (default: an AWS owned
+    key). The explicit name keeps the key policy CDK writes for the bus free of a reference to the bus
+    itself (which would be a dependency cycle between the key and the bus)."""
+    return events.EventBus(scope, "Bus", event_bus_name=_bus_name(scope), kms_key=encryption_key)
+
+
+def _bus_name(scope: Construct) -> str:
+    """The name of the bus ``build_bus`` creates under ``scope``: unique, derived from the construct path."""
+    return Names.unique_resource_name(scope, max_length=256 - len("-Bus"), separator="-") + "-Bus"
 
 
 def build_archive(
     scope: Construct, bus: events.IEventBus, retention: Duration | None, encryption_key: kms.IKey | None
 ) -> events.Archive:
-    """An archive of every event on ``bus`` sent from this account (``retention`` ``None``: kept forever)."""
-    return events.Archive(
+    """An archive of every event on ``bus`` sent from this account (``retention`` ``None``: kept forever).
+
+    With a key, CDK writes the bus's ARN into the key's policy: for a bus of this construct that ARN is
+    built from the bus's name (a reference to the bus would make the key and the bus depend on each other).
+    """
+    source = bus
+    if encryption_key is not None and isinstance(bus, events.EventBus):
+        source = events.EventBus.from_event_bus_name(scope, "BusByName", _bus_name(scope))
+    archive = events.Archive(
         scope,
         "Archive",
-        source_event_bus=bus,
+        source_event_bus=source,
         event_pattern=events.EventPattern(account=[Stack.of(scope).account]),
         description=f"Every event of {bus.node.path}, for replays and audits",
         retention=retention,
         kms_key=encryption_key,
     )
+    archive.node.add_dependency(bus)
+    return archive
 
 
 def allow_events_to_use(encryption_key: kms.IKey | None) -> None:
@@ -91,6 +108,11 @@ def build_catch_all(
         event_pattern=events.EventPattern(account=[Stack.of(scope).account]),
         description="Every event on the bus, for inspection",
         targets=[targets.SqsQueue(queue.queue)],
+    )
+    acknowledge(
+        rule,
+        "Serverless-EventBusDLQ",
+        "The catch-all queue is for inspection, not a consumer; every event it could miss is in the archive.",
     )
     return rule, queue
 
