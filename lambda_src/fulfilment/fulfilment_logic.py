@@ -11,12 +11,12 @@ Table layout: partition key ``pk`` = ``order#<order id>``; ``event_id`` is the e
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import bounded_json
 from botocore.exceptions import ClientError
 
 #: ``source`` of the events the orders pipe publishes.
@@ -49,9 +49,9 @@ def parse_order_placed(body: str) -> OrderPlaced:
     if not isinstance(body, str) or len(body) > MAX_BODY_CHARS:
         raise PoisonEvent("message body is not a string of at most 256 KiB")
     try:
-        event = json.loads(body)
-    except ValueError:
-        raise PoisonEvent("message body is not JSON") from None
+        event = bounded_json.loads(body, max_bytes=MAX_BODY_CHARS * 4)
+    except ValueError:  # bounded_json.JsonInputError: not JSON, too large or too deeply nested
+        raise PoisonEvent("message body is not JSON (or too large or too deeply nested)") from None
     if not isinstance(event, dict):
         raise PoisonEvent("message body is not a JSON object")
     if event.get("source") != ORDERS_SOURCE or event.get("detail-type") != ORDER_PLACED:

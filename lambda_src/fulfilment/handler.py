@@ -29,6 +29,7 @@ metrics = Metrics()
 # A batch of nothing but poison events is a partial batch response (all failed), not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 fifo_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+fifo_processor.raise_on_entire_batch_failure = False
 store = FulfilmentStore(boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"]))
 
 
