@@ -68,7 +68,7 @@ def matches(pattern: Any, value: Any) -> bool:
 class StreamToBusPipe:
     """One ``AWS::Pipes::Pipe`` from a DynamoDB stream to an event bus, read from the template."""
 
-    def __init__(self, stack: MappingStack, pipe_logical_id: str) -> None:
+    def __init__(self, stack: MappingStack, pipe_logical_id: str, *, endpoint_url: str | None = None) -> None:
         props = stack.resources[pipe_logical_id]["Properties"]
         self.stream_arn = str(stack.resolve(props["Source"]))
         self.bus = str(stack.resolve(props["Target"]))
@@ -84,7 +84,11 @@ class StreamToBusPipe:
         self.region = stack.region
         # botocore 1.44 routes stream calls by the stream ARN's account (an endpoint moto does not serve):
         # name the regional endpoint unless one is configured (the embedded cloud sets AWS_ENDPOINT_URL).
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = (
+            endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS")
+            or os.environ.get("AWS_ENDPOINT_URL")
+        )
         self.streams = boto3.client(
             "dynamodbstreams",
             region_name=stack.region,
@@ -140,3 +144,34 @@ class StreamToBusPipe:
             self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
                 StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
             )["ShardIterator"]
+
+
+class WithImports:
+    """A stack whose ``Fn::ImportValue`` expressions resolve from ``exports`` (name -> value)."""
+
+    def __init__(self, stack: MappingStack, exports: dict[str, str]) -> None:
+        self._stack, self._exports = stack, exports
+        self.template, self.resources, self.region = stack.template, stack.resources, stack.region
+
+    def ref(self, logical_id: str) -> str:
+        """What ``Ref`` resolves to in the wrapped stack."""
+        return self._stack.ref(logical_id)
+
+    def resolve(self, value: Any) -> Any:
+        """``Fn::ImportValue`` from the exports, anything else as the wrapped stack resolves it."""
+        if isinstance(value, dict) and "Fn::ImportValue" in value:
+            return self._exports[str(value["Fn::ImportValue"])]
+        return self._stack.resolve(value)
+
+
+def stack_pipes(
+    stack: MappingStack, exports: dict[str, str], endpoint_url: str | None
+) -> list[StreamToBusPipe]:
+    """Every DynamoDB-stream-to-bus pipe of a deployed ``stack``, positioned at the stream's end (LATEST)."""
+    pipes = []
+    for logical_id, resource in stack.resources.items():
+        if resource["Type"] == "AWS::Pipes::Pipe":
+            pipe = StreamToBusPipe(WithImports(stack, exports), logical_id, endpoint_url=endpoint_url)
+            pipe.start_at_latest()
+            pipes.append(pipe)
+    return pipes
