@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from local_cloud import event_bus  # noqa: F401  (registers the event archive creator, issue 16)
 from local_cloud import moto_cfn_extensions as extensions
 from local_cloud.api_gateway import ApiGateway, HttpRequest, HttpResponse
 from local_cloud.assembly import bootstrap, deploy_stack, read_assembly, synthesize

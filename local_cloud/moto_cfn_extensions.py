@@ -768,5 +768,6 @@ for _type, _stand_in in {
     "AWS::WAFv2::WebACL": "none: no web ACL locally",
     "AWS::WAFv2::WebACLAssociation": "none: no web ACL locally",
     "AWS::Logs::QueryDefinition": "none: moto has no saved queries; the local runtime prints function logs",
+    "AWS::Pipes::Pipe": "run by the local triggers (local_cloud/pipes.py): stream, filter, template, bus",
 }.items():
     not_emulated(_type, _stand_in)

@@ -5,6 +5,8 @@ of the local cloud) and checks exact results:
 
 1. orders: create an order over HTTP (SigV4-signed, IAM-authorized), read it back, and see API
    Gateway's own validation and authorization answers;
+1b. order events: place another order and see the fulfilment worker record it (table stream -> pipe ->
+   bus -> rule -> queue -> QueueWorker);
 2. clickstream: put 1,000 records (some malformed) on the stream, see exact per-minute aggregates
    in the table and the malformed records' batches in the failure queue;
 3. exchange rates: fire the job against the local fake rates API and see every pair stored;
@@ -100,6 +102,33 @@ def orders_step(cloud: LocalCloud, log: Log) -> dict[str, Any]:
     _check(unsigned.status_code == 403, f"an unsigned request answered {unsigned.status_code}")
     log(f"orders: created and read order {order['id']}; 400 on a bad body, 403 unsigned")
     return {"order_id": order["id"]}
+
+
+def order_events_step(cloud: LocalCloud, log: Log) -> dict[str, Any]:
+    """Place an order over HTTP; the table's stream -> pipe -> bus -> queue -> fulfilment must record it."""
+    assert cloud.moto is not None and cloud.triggers is not None
+    dynamodb = cloud.moto.client("dynamodb")
+    table = next(t for t in dynamodb.list_tables()["TableNames"] if "FulfilmentTable" in t)
+    started = time.monotonic()
+    created = signed_request(
+        cloud,
+        "POST",
+        _api(cloud, "Orders") + "orders",
+        {"customer": "c-43", "items": [{"sku": "pen", "quantity": 1}]},
+    )
+    _check(created.status_code == 201, f"POST /orders answered {created.status_code}: {created.text}")
+    order_id = created.json()["id"]
+    key = {"pk": {"S": f"order#{order_id}"}}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "Item" not in dynamodb.get_item(TableName=table, Key=key):
+        cloud.triggers.poll_once()
+        time.sleep(0.2)
+    item = dynamodb.get_item(TableName=table, Key=key).get("Item")
+    _check(item is not None, f"order {order_id} was not fulfilled within 60 s (table {table})")
+    assert item is not None
+    seconds = time.monotonic() - started
+    log(f"order events: order {order_id} placed -> OrderPlaced -> fulfilment recorded it in {seconds:.1f} s")
+    return {"order_id": order_id, "event_id": item["event_id"]["S"]}
 
 
 def clickstream_step(
@@ -248,6 +277,7 @@ def run_scenario(cloud: LocalCloud, log: Log, *, browser: bool | None = None) ->
     results: dict[str, Any] = {}
     steps: list[tuple[str, Callable[[LocalCloud, Log], dict[str, Any]]]] = [
         ("orders", orders_step),
+        ("order_events", order_events_step),
         ("clickstream", clickstream_step),
         ("exchange_rates", exchange_rates_step),
     ]

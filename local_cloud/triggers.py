@@ -23,9 +23,12 @@ from typing import Any
 import boto3
 from moto.cloudformation.models import cloudformation_backends
 from moto.kinesis.models import kinesis_backends
+from moto.sqs.models import sqs_backends
 
 from local_cloud.kinesis_mapping import KinesisMappingDriver
 from local_cloud.lambda_runtime import InvokeResult, LambdaRuntime
+from local_cloud.pipes import StreamToBusPipe, stack_pipes
+from local_cloud.queue_mapping import SqsMappingDriver
 from local_cloud.settings import ACCOUNT_ID, REGION
 
 Log = Callable[[str], None]
@@ -117,6 +120,8 @@ class Triggers:
         self._credentials = credentials
         self._log = log
         self.mappings: list[KinesisMapping] = []
+        self.queue_mappings: list[SqsMappingDriver] = []  # SQS sources (QueueWorker), issue 16
+        self.pipes: list[StreamToBusPipe] = []  # DynamoDB stream -> bus pipes, issue 16
         self.schedules: dict[str, dict[str, Any]] = {}
         self._next_fire: dict[str, datetime] = {}
         self._stop = threading.Event()
@@ -131,6 +136,9 @@ class Triggers:
             if resource["Type"] != "AWS::Lambda::EventSourceMapping":
                 continue
             source = stack.resolve(resource["Properties"].get("EventSourceArn"))
+            if ":sqs:" in str(source):
+                self._add_queue_mapping(stack, logical_id, resource)
+                continue
             if ":kinesis:" not in str(source):
                 self._log(f"{stack_name}/{logical_id}: event source {source} not emulated (only Kinesis is)")
                 continue
@@ -144,6 +152,19 @@ class Triggers:
                     function_arn=function_arn,
                 )
             self.mappings.append(KinesisMapping(stack_name, logical_id, function_arn, driver))
+        with self._client_lock, _default_clients_to(self._endpoint_url, self._credentials):
+            exports = {
+                e["Name"]: e["Value"] for e in boto3.client("cloudformation").list_exports()["Exports"]
+            }
+            self.pipes += stack_pipes(stack, exports, self._endpoint_url)  # type: ignore[arg-type]
+
+    def _add_queue_mapping(self, stack: DeployedStack, logical_id: str, resource: dict[str, Any]) -> None:
+        queue_name = str(stack.resolve(resource["Properties"]["EventSourceArn"])).split(":")[-1]
+        sqs_backends[ACCOUNT_ID][REGION].queues[queue_name].lambda_event_source_mappings.clear()  # as Kinesis
+        function_arn = self._mapping_function(stack, resource["Properties"]["FunctionName"])
+        with self._client_lock, _default_clients_to(self._endpoint_url, self._credentials):
+            invoke = self._invoker(function_arn)
+            self.queue_mappings.append(SqsMappingDriver(stack, logical_id, invoke))  # type: ignore[arg-type]
 
     @staticmethod
     def _mapping_function(stack: DeployedStack, function_name: Any) -> str:
@@ -223,6 +244,11 @@ class Triggers:
                         f"[kinesis {mapping.logical_id[:40]}] {report.records_read} record(s) in "
                         f"{report.invocations} invocation(s); {report.parked_batches} batch(es) parked"
                     )
+            for pipe in self.pipes:
+                total += pipe.poll_once()
+            for queue in self.queue_mappings:
+                while queue.poll_once():
+                    total += 1
         return total
 
     def _poll_loop(self) -> None:

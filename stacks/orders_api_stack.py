@@ -126,6 +126,8 @@ class OrdersApiStack(Stack):
                         sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
                     )
                 ],
+                # Feeds the order events pipes (stacks/order_events_stack.py).
+                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             ),
             function=FunctionOptions(
                 description="Orders service: REST API over one DynamoDB table",
@@ -139,4 +141,6 @@ class OrdersApiStack(Stack):
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
         )
+        self.table: dynamodb.ITable = self.orders.table
+        """The orders table (its stream publishes the order events)."""
         self.dashboard = add_dashboard(self, patterns=[self.orders])

@@ -9,12 +9,21 @@ from stacks.api_gateway_account_stack import ApiGatewayAccountStack
 from stacks.clickstream_stack import ClickstreamStack
 from stacks.exchange_rates_job_stack import ExchangeRatesJobStack
 from stacks.notes_app_stack import NotesAppStack
+from stacks.order_events_stack import OrderEventsStack
 from stacks.orders_api_stack import OrdersApiStack
 from stacks.stage_config import stage_config
 
 #: Short names of the reference stacks, in the order ``add_reference_stacks`` returns them; each
 #: stack's id is ``ServerlessPatterns-<stage>-<name>``.
-STACK_NAMES = ("Alarms", "Clickstream", "ExchangeRatesJob", "ApiGatewayAccount", "OrdersApi", "NotesApp")
+STACK_NAMES = (
+    "Alarms",
+    "Clickstream",
+    "ExchangeRatesJob",
+    "ApiGatewayAccount",
+    "OrdersApi",
+    "NotesApp",
+    "OrderEvents",
+)
 
 
 def add_reference_stacks(app: App, stage: str) -> list[Stack]:
@@ -42,4 +51,7 @@ def add_reference_stacks(app: App, stage: str) -> list[Stack]:
         api_gateway_account,
         orders,
         notes,
+        OrderEventsStack(
+            app, f"{prefix}-OrderEvents", config=config, alarm_topic=topic, orders_table=orders.table
+        ),
     ]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from serverless_patterns.api_gateway_account import ApiGatewayCloudWatchRole
     from serverless_patterns.core.nag import acknowledge
     from serverless_patterns.core.table import TableAccess, TableOptions
+    from serverless_patterns.event_fan_out import EventConsumer, EventFanOut
     from serverless_patterns.function import (
         Deployment,
         FunctionOptions,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         SmokeTest,
     )
     from serverless_patterns.periodic_job import PeriodicJob
+    from serverless_patterns.queue_worker import QueueWorker
     from serverless_patterns.restful_microservice import (
         ApiKeyUsagePlan,
         Authorization,
@@ -38,9 +40,12 @@ _EXPORTS = {
     "ApiKeyUsagePlan": "serverless_patterns.restful_microservice",
     "Authorization": "serverless_patterns.restful_microservice",
     "Deployment": "serverless_patterns.function",
+    "EventConsumer": "serverless_patterns.event_fan_out",
+    "EventFanOut": "serverless_patterns.event_fan_out",
     "FunctionOptions": "serverless_patterns.function",
     "PeriodicJob": "serverless_patterns.periodic_job",
     "ProvisionedConcurrency": "serverless_patterns.function",
+    "QueueWorker": "serverless_patterns.queue_worker",
     "RestfulMicroservice": "serverless_patterns.restful_microservice",
     "Route": "serverless_patterns.restful_microservice",
     "ServerlessFunction": "serverless_patterns.function",
@@ -62,9 +67,12 @@ __all__ = [
     "ApiKeyUsagePlan",
     "Authorization",
     "Deployment",
+    "EventConsumer",
+    "EventFanOut",
     "FunctionOptions",
     "PeriodicJob",
     "ProvisionedConcurrency",
+    "QueueWorker",
     "RestfulMicroservice",
     "Route",
     "ServerlessFunction",

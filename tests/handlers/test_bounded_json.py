@@ -33,7 +33,7 @@ bounded_json = _load(LAMBDA_SRC / "orders_api" / "bounded_json.py")
 
 def test_every_function_that_parses_outside_json_has_the_same_copy() -> None:
     folders = {path.parent.name for path in COPIES}
-    assert folders == {"orders_api", "notes_api", "clickstream", "exchange_rates"}
+    assert folders == {"orders_api", "notes_api", "clickstream", "exchange_rates", "fulfilment"}
     texts = {path.parent.name: path.read_text() for path in COPIES}
     assert len(set(texts.values())) == 1, "the copies of bounded_json.py differ: " + ", ".join(sorted(texts))
 

@@ -105,6 +105,8 @@ class TableOptions:
         sort_key: the sort key attribute (default none).
         global_secondary_indexes: the table's GSIs (default none); the function's grant covers them.
         time_to_live_attribute: attribute holding an item's expiry in epoch seconds (default none).
+        stream: what the table's DynamoDB stream records for each change (default none: no stream),
+            e.g. ``StreamViewType.NEW_AND_OLD_IMAGES`` for a pipe that publishes the changes.
 
     Raises:
         TypeError: a key that is not a ``dynamodb.Attribute``.
@@ -114,6 +116,7 @@ class TableOptions:
     sort_key: dynamodb.Attribute | None = None
     global_secondary_indexes: Sequence[dynamodb.GlobalSecondaryIndexPropsV2] = field(default=())
     time_to_live_attribute: str | None = None
+    stream: dynamodb.StreamViewType | None = None
 
     def __post_init__(self) -> None:
         check_instance(
@@ -194,6 +197,7 @@ def build_table(
         else None,
         global_secondary_indexes=list(options.global_secondary_indexes) or None,
         time_to_live_attribute=options.time_to_live_attribute,
+        dynamo_stream=options.stream,
         deletion_protection=removal_policy == RemovalPolicy.RETAIN,
         removal_policy=removal_policy,
     )
