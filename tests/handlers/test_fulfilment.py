@@ -23,14 +23,21 @@ from aws_cdk import aws_dynamodb as dynamodb
 from moto import mock_aws
 from serverless_patterns import FunctionOptions, QueueWorker
 from serverless_patterns.redrive.cli import main as redrive_main
+from serverless_patterns.testing import (
+    EmulatedStack,
+    LocalFunction,
+    PhysicalResource,
+    function_under_test,
+    granted_actions,
+    handler_actions,
+    logical_id,
+    template_of,
+)
 
 from local_cloud.kinesis_mapping import mapping_for_function
 from local_cloud.pipes import StreamToBusPipe
 from local_cloud.queue_mapping import SqsMappingDriver, install_message_move_tasks
-from tests.harness.aws_resources import EmulatedStack, PhysicalResource
-from tests.harness.iam import granted_actions, handler_actions
-from tests.harness.lambda_runtime import LocalFunction, function_under_test
-from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, logical_id, new_app, synthesize_stack
+from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "fulfilment"
 SOURCE = "serverless-patterns.orders"
@@ -287,7 +294,7 @@ def fifo_template() -> tuple[dict[str, Any], QueueWorker, dynamodb.TableV2]:
         function=FunctionOptions(environment={"TABLE_NAME": Token.as_string(table.table_name)}),
     )
     table.grant(worker.function.function, "dynamodb:PutItem")
-    return synthesize_stack(stack), worker, table
+    return template_of(stack), worker, table
 
 
 def test_fifo_order_holds_per_message_group(fifo_template: tuple[dict[str, Any], QueueWorker, Any]) -> None:

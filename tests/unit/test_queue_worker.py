@@ -12,8 +12,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 from serverless_patterns import FunctionOptions, ProvisionedConcurrency, QueueWorker, acknowledge
+from serverless_patterns.testing import cfn_lint_findings, nag_findings
 
-from tests.harness.compliance import cfn_lint_findings, nag_findings
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "fulfilment"
