@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from local_cloud import lambda_api
 from local_cloud import moto_cfn_extensions as extensions
 from local_cloud.api_gateway import ApiGateway, HttpRequest, HttpResponse
 from local_cloud.assembly import bootstrap, deploy_stack, read_assembly, synthesize
@@ -170,6 +171,7 @@ class LocalCloud:
             extra_environment={"SSL_CERT_FILE": str(self.rates_api.trust_bundle)},
         )
         specs = self.runtime.load()
+        lambda_api.serve(self.runtime)
         self.log(f"local Lambda: {len(specs)} function(s), one worker process each (started on first use)")
         for alias_arn, count in extensions.PROVISIONED_CONCURRENCY.items():
             worker, _ = self.runtime.worker(alias_arn)
@@ -273,6 +275,7 @@ class LocalCloud:
             lambda: self.front_door and self.front_door.stop(),
             lambda: [site.server.stop() for site in self.sites],
             lambda: self.runtime and self.runtime.stop(),
+            lambda_api.stop_serving,
             lambda: self.moto and self.moto.stop(),
             lambda: self.rates_api and self.rates_api.stop(),
             self.lock.release,
@@ -370,6 +373,15 @@ class LocalCloud:
             "schedules": sorted(self.triggers.schedules),
         }
 
+    def _alarm_states(self) -> str:
+        """How many alarms are in which state, as the CloudWatch API answers now."""
+        assert self.moto is not None
+        counts: dict[str, int] = {}
+        for page in self.moto.client("cloudwatch").get_paginator("describe_alarms").paginate():
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                counts[alarm["StateValue"]] = counts.get(alarm["StateValue"], 0) + 1
+        return ", ".join(f"{count} alarm(s): {state}" for state, count in sorted(counts.items())) or "none"
+
     def report(self) -> str:
         """The text ``make local`` prints when ready."""
         assert self.moto is not None
@@ -389,7 +401,9 @@ class LocalCloud:
                 lines.append(f"  - {resource_type}: emulated; {caveat}")
         lines += [
             "  - Powertools layer: the same release from the virtual environment; X-Ray tracing: off",
-            "  - CloudWatch metrics and alarms: stored, never evaluated; logs: printed here per function",
+            "  - CloudWatch metrics: no service publishes them locally; alarms are stored, never evaluated: "
+            + self._alarm_states(),
+            "  - function logs: printed here and written to each function's CloudWatch log group",
             "",
             f"Ready in {self.timings.get('ready', 0):.1f} s ({len(self.stack_names)} stacks). "
             "Endpoints (all on 127.0.0.1):",
@@ -408,7 +422,11 @@ class LocalCloud:
             f"  export AWS_ENDPOINT_URL={self.moto.endpoint_url} AWS_REGION={REGION} "
             f"AWS_ACCESS_KEY_ID={creds['AWS_ACCESS_KEY_ID']} "
             f"AWS_SECRET_ACCESS_KEY={creds['AWS_SECRET_ACCESS_KEY']}",
-            "  aws cloudformation list-stacks; aws dynamodb list-tables; aws sqs list-queues",
+            "  aws cloudformation list-stacks; aws dynamodb list-tables; aws lambda list-functions",
+            "  aws --endpoint-url $AWS_ENDPOINT_URL sqs list-queues",
+            "  aws logs filter-log-events --log-group-name /aws/lambda/<function>",
+            "  (AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS, hence --endpoint-url, which v2 takes too;"
+            " `aws logs tail` is v2 only)",
             "  boto3.client('dynamodb').scan(TableName=...)   # same environment variables",
             "Run the exchange-rates job now: make local-run-job  (or python -m local_cloud run-job)",
             "Stop with Ctrl-C.",

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
+from moto.logs.models import logs_backends
 from moto.sts.models import sts_backends
 
 from local_cloud.settings import ACCOUNT_ID, REGION
@@ -48,6 +49,8 @@ class InvokeResult:
     init_ms: float = 0.0
     duration_ms: float = 0.0
     request_id: str = ""
+    logs: list[str] = field(default_factory=list)
+    """The log lines of this invocation (START to REPORT), as ``LogType=Tail`` returns them."""
 
     @property
     def ok(self) -> bool:
@@ -96,6 +99,8 @@ class FunctionWorker:
         self.cold_starts = 0
         self.invocations = 0
         self._log_stream = ""
+        self._captured: list[str] | None = None
+        self._ended = threading.Event()
 
     # ---- process ---------------------------------------------------------------------------
     def _environment(self) -> dict[str, str]:
@@ -154,8 +159,19 @@ class FunctionWorker:
 
     def _read_logs(self, process: subprocess.Popen[str]) -> None:
         assert process.stderr is not None
+        stream = self._log_stream
         for line in process.stderr:
-            self._log(f"[{self.short_name}] {line.rstrip()}")
+            self._write_log(line.rstrip("\n"), stream)
+            if line.startswith("END RequestId:"):
+                self._ended.set()
+
+    def _write_log(self, line: str, stream: str | None = None) -> None:
+        """One line of the function's log: to the terminal, its CloudWatch log group, and the capture."""
+        self._log(f"[{self.short_name}] {line}")
+        put_log_line(self.spec.log_group, stream or self._log_stream, line)
+        captured = self._captured
+        if captured is not None:
+            captured.append(line)
 
     def _next_response(self, process: subprocess.Popen[str], deadline: float) -> dict[str, Any]:
         try:
@@ -232,8 +248,11 @@ class FunctionWorker:
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             pass
+        self._captured, self._ended = [], threading.Event()
         response = self._next_response(process, started + self.spec.timeout)
         result.duration_ms = (time.monotonic() - started) * 1000
+        if "exited" not in response and not response.get("timeout"):
+            self._ended.wait(2.0)  # the END line follows the answer on the log pipe
         if response.get("timeout"):
             self.stop()
             result.error = {
@@ -256,10 +275,39 @@ class FunctionWorker:
     def _report(self, result: InvokeResult) -> None:
         init = f" Init Duration: {result.init_ms:.2f} ms" if result.cold else ""
         status = f" Status: error ({result.error.get('errorType')})" if result.error else ""
-        self._log(
-            f"[{self.short_name}] REPORT RequestId: {result.request_id} "
+        self._write_log(
+            f"REPORT RequestId: {result.request_id} "
             f"Duration: {result.duration_ms:.2f} ms Memory Size: {self.spec.memory} MB{init}{status}"
         )
+        result.logs, self._captured = self._captured or [], None
+
+
+_log_lock = threading.Lock()
+
+
+def _aliases_and_versions(name: str) -> tuple[dict[str, str], set[str]]:
+    """The function's aliases (name -> version) and published versions, as the Lambda service has them now."""
+    backend = lambda_backends[ACCOUNT_ID][REGION]
+    aliases = {
+        alias.name: str(alias.function_version)
+        for alias in backend._lambdas._get_function_aliases(name).values()
+    }
+    versions = {str(v.version) for v in backend.list_versions_by_function(name)} - {"$LATEST"}
+    return aliases, versions
+
+
+def put_log_line(group: str, stream: str, message: str) -> None:
+    """Append one event to a log stream of the local CloudWatch Logs (group and stream made if missing)."""
+    if not stream:
+        return
+    backend = logs_backends[ACCOUNT_ID][REGION]
+    with _log_lock:
+        if group not in backend.groups:
+            backend.create_log_group(group, {})
+        log_group = backend.groups[group]
+        if stream not in log_group.streams:
+            log_group.create_log_stream(stream)
+        log_group.put_log_events(stream, [{"timestamp": int(time.time() * 1000), "message": message}])
 
 
 def _exit_error(request_id: str, response: dict[str, Any]) -> dict[str, Any]:
@@ -344,9 +392,15 @@ class LambdaRuntime:
             name, qualifier = name.split(":", 1)
         worker = self.workers.get(name)
         if worker is None:
+            self.load()  # deployed since (cdk deploy, the Lambda API): served at once
+            worker = self.workers.get(name)
+        if worker is None:
             raise FunctionNotFound(name_or_arn)
-        if qualifier is not None and qualifier != "$LATEST" and qualifier not in worker.spec.aliases:
-            raise FunctionNotFound(name_or_arn)
+        if qualifier is not None and qualifier != "$LATEST":
+            aliases, versions = _aliases_and_versions(name)
+            worker.spec.aliases = aliases
+            if qualifier not in aliases and qualifier not in versions:
+                raise FunctionNotFound(name_or_arn)
         return worker, qualifier
 
     def invoke(self, name_or_arn: str, event: Any) -> InvokeResult:

@@ -458,8 +458,8 @@ def _bucket_policy(request: CreateRequest) -> Created:
 
 @resource_type(
     "AWS::CloudWatch::Alarm",
-    caveat="stored in the local CloudWatch; no service publishes metrics locally, so alarms stay "
-    "INSUFFICIENT_DATA",
+    caveat="stored in the local CloudWatch, created in INSUFFICIENT_DATA as on AWS; no service publishes "
+    "metrics locally and alarms are not evaluated, so they stay in the state the API shows",
 )
 def _alarm(request: CreateRequest) -> Created:
     props = request.properties
@@ -488,7 +488,12 @@ def _alarm(request: CreateRequest) -> Created:
     for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
         if key in props:
             args[key] = props[key]
-    client("cloudwatch").put_metric_alarm(**args)
+    cloudwatch = client("cloudwatch")
+    cloudwatch.put_metric_alarm(**args)
+    # A new alarm has no data yet: AWS starts it in INSUFFICIENT_DATA (moto would say OK).
+    cloudwatch.set_alarm_state(
+        AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Unchecked: Initial alarm creation"
+    )
     arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}"
     return Created(name, {"Arn": arn})
 

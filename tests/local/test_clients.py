@@ -8,13 +8,16 @@ and describes alarms.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -162,3 +165,205 @@ def test_a_user_without_execute_api_invoke_is_a_403(cloud: LocalCloud) -> None:
     response = requests.post(_orders_url(cloud), json=ORDER, auth=auth, timeout=30)
     assert response.status_code == 403
     assert "is not authorized to perform: execute-api:Invoke" in _message(response)
+
+
+# ---- AWS CLI v1 -----------------------------------------------------------------------------------
+BOOM = """
+import os
+def handler(event, context):
+    print(f"hello from boom {event.get('n')}")
+    if event.get("fail"):
+        raise ValueError("boom asked to fail")
+    return {"echo": event, "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"]}
+"""
+
+
+def _cli_env(cloud: LocalCloud, tmp_path: Path) -> dict[str, str]:
+    assert cloud.moto is not None
+    return {
+        **os.environ,
+        **_admin(cloud),
+        "AWS_ENDPOINT_URL": cloud.moto.endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+
+
+def _aws(cloud: LocalCloud, tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(BIN / "aws"), *args],
+        env=_cli_env(cloud, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def boom(cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A function created through the Lambda API after the cloud started (served without a restart)."""
+    assert cloud.moto is not None
+    folder = tmp_path_factory.mktemp("boom")
+    archive = folder / "boom.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("boom.py", BOOM)
+    assert cloud.runtime is not None
+    role = next(iter(cloud.runtime.workers.values())).spec.role_arn  # any function role will do
+    lambda_client = cloud.moto.client("lambda")
+    lambda_client.create_function(
+        FunctionName="boom",
+        Runtime="python3.12",
+        Role=role,
+        Handler="boom.handler",
+        Code={"ZipFile": archive.read_bytes()},
+        Timeout=10,
+    )
+    lambda_client.publish_version(FunctionName="boom")
+    lambda_client.create_alias(FunctionName="boom", Name="live", FunctionVersion="1")
+    sqs = cloud.moto.client("sqs")
+    queue_url = sqs.create_queue(QueueName="boom-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    lambda_client.put_function_event_invoke_config(
+        FunctionName="boom",
+        Qualifier="live",
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
+    return queue_url
+
+
+def _invoke(cloud: LocalCloud, tmp_path: Path, *args: str, payload: Any) -> tuple[dict[str, Any], Any]:
+    out = tmp_path / "out.json"
+    result = _aws(
+        cloud,
+        tmp_path,
+        "lambda",
+        "invoke",
+        "--function-name",
+        "boom",
+        "--payload",
+        json.dumps(payload),
+        *args,
+        str(out),
+    )
+    return json.loads(result.stdout), json.loads(out.read_text() or "null")
+
+
+def test_cli_invoke_runs_the_function_and_tails_its_log(cloud: LocalCloud, boom: str, tmp_path: Path) -> None:
+    answer, payload = _invoke(cloud, tmp_path, "--qualifier", "live", "--log-type", "Tail", payload={"n": 1})
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer
+    assert answer["ExecutedVersion"] == "1"
+    assert payload["echo"] == {"n": 1}
+    log = base64.b64decode(answer["LogResult"]).decode()
+    assert "hello from boom 1" in log and "START RequestId:" in log and "REPORT RequestId:" in log
+
+
+def test_cli_invoke_reports_a_function_error(cloud: LocalCloud, boom: str, tmp_path: Path) -> None:
+    answer, payload = _invoke(cloud, tmp_path, payload={"fail": True})
+    assert answer["StatusCode"] == 200 and answer["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "ValueError" and payload["errorMessage"] == "boom asked to fail"
+    assert "LogResult" not in answer  # only with --log-type Tail
+
+
+def test_invoke_qualifiers(cloud: LocalCloud, boom: str, tmp_path: Path) -> None:
+    assert cloud.moto is not None
+    lambda_client = cloud.moto.client("lambda")
+    for qualifier, executed in (("$LATEST", "$LATEST"), ("1", "1"), ("live", "1")):
+        answer = lambda_client.invoke(FunctionName="boom", Qualifier=qualifier, Payload=b"{}")
+        assert answer["StatusCode"] == 200 and answer["ExecutedVersion"] == executed, qualifier
+    arn = lambda_client.get_function(FunctionName="boom")["Configuration"]["FunctionArn"]
+    assert lambda_client.invoke(FunctionName=f"{arn}:live", Payload=b"{}")["ExecutedVersion"] == "1"
+    for name, qualifier in (("boom", "7"), ("boom", "nope"), ("nobody", "$LATEST")):
+        with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.invoke(FunctionName=name, Qualifier=qualifier, Payload=b"{}")
+    result = _aws(
+        cloud,
+        tmp_path,
+        "lambda",
+        "invoke",
+        "--function-name",
+        "boom",
+        "--qualifier",
+        "7",
+        str(tmp_path / "o"),
+        ok=False,
+    )
+    assert result.returncode != 0 and "ResourceNotFoundException" in result.stderr
+
+
+def test_cli_dry_run(cloud: LocalCloud, boom: str, tmp_path: Path) -> None:
+    answer, _ = _invoke(cloud, tmp_path, "--invocation-type", "DryRun", payload={})
+    assert answer["StatusCode"] == 204
+
+
+def test_cli_event_invocation_retries_then_goes_to_its_destination(
+    cloud: LocalCloud, boom: str, tmp_path: Path
+) -> None:
+    answer, _ = _invoke(
+        cloud, tmp_path, "--qualifier", "live", "--invocation-type", "Event", payload={"fail": True, "n": 9}
+    )
+    assert answer["StatusCode"] == 202
+    assert cloud.runtime is not None
+    cloud.runtime.wait_for_async(timeout=30)
+    received = _aws(
+        cloud,
+        tmp_path,
+        "--endpoint-url",
+        cloud.moto.endpoint_url if cloud.moto else "",
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        boom,
+        "--wait-time-seconds",
+        "2",
+    )
+    record = json.loads(json.loads(received.stdout)["Messages"][0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2  # one try, one retry
+    assert record["requestPayload"] == {"fail": True, "n": 9}
+
+
+def test_function_output_reaches_its_log_group(cloud: LocalCloud, boom: str, tmp_path: Path) -> None:
+    _invoke(cloud, tmp_path, payload={"n": 42})
+    found = _aws(
+        cloud,
+        tmp_path,
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        "/aws/lambda/boom",
+        "--filter-pattern",
+        "hello",
+    )
+    messages = [event["message"] for event in json.loads(found.stdout)["events"]]
+    assert "hello from boom 42" in messages
+
+
+def test_alarms_are_in_the_state_the_printout_names(cloud: LocalCloud, tmp_path: Path) -> None:
+    found = _aws(cloud, tmp_path, "cloudwatch", "describe-alarms", "--query", "MetricAlarms[].StateValue")
+    states = json.loads(found.stdout)
+    assert states and set(states) == {"INSUFFICIENT_DATA"}
+    assert f"{len(states)} alarm(s): INSUFFICIENT_DATA" in cloud.report()
+
+
+def test_the_printouts_cli_commands_work_with_cli_v1(cloud: LocalCloud, tmp_path: Path) -> None:
+    commands = [
+        line.strip()
+        for line in cloud.report().splitlines()
+        if line.strip().startswith("aws ") and "<" not in line
+    ]
+    assert commands
+    for command in commands:
+        for part in command.split(";"):
+            argv = [
+                arg.replace("$AWS_ENDPOINT_URL", cloud.moto.endpoint_url if cloud.moto else "")
+                for arg in part.split()
+            ]
+            _aws(cloud, tmp_path, *argv[1:])
