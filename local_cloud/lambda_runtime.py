@@ -17,6 +17,7 @@ import io
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -74,6 +75,8 @@ class FunctionSpec:
     version: str = "$LATEST"
     aliases: dict[str, str] = field(default_factory=dict)
     """alias name -> version it points at."""
+    code_sha: str = ""
+    """The deployment package's SHA-256 (a change means new code to unpack)."""
 
 
 class FunctionWorker:
@@ -340,16 +343,29 @@ class LambdaRuntime:
         self._log = log
         self._send_message = send_message
         self.workers: dict[str, FunctionWorker] = {}
+        self._load_lock = threading.Lock()
         self._async_threads: list[threading.Thread] = []
 
     def load(self) -> list[FunctionSpec]:
         """(Re)read the functions deployed in the local cloud and unpack their code."""
+        with self._load_lock:
+            return self._load()
+
+    def _load(self) -> list[FunctionSpec]:
         backend = lambda_backends[ACCOUNT_ID][REGION]
         specs = []
-        for function in backend.list_functions():
+        functions = list(backend.list_functions())
+        for gone in set(self.workers) - {function.function_name for function in functions}:
+            self.workers.pop(gone).stop()  # deleted (cdk destroy): its worker goes too
+        for function in functions:
             name = function.function_name
-            if name in self.workers:
-                continue
+            known = self.workers.get(name)
+            if known is not None:
+                if known.spec.code_sha == str(function.code_sha_256):
+                    continue
+                known.stop()  # new code (cdk deploy, UpdateFunctionCode): the next call is a cold start
+                self._log(f"[{known.short_name}] new code deployed: replacing its worker")
+                shutil.rmtree(self._code_root / name, ignore_errors=True)
             code_dir = self._code_root / name
             code_dir.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
@@ -370,6 +386,7 @@ class LambdaRuntime:
                 log_group=str(config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"),
                 code_dir=code_dir,
                 aliases=aliases,
+                code_sha=str(function.code_sha_256),
             )
             self.workers[name] = FunctionWorker(
                 spec,
@@ -390,10 +407,8 @@ class LambdaRuntime:
             qualifier = parts[7] if len(parts) > 7 else None
         elif ":" in name:
             name, qualifier = name.split(":", 1)
+        self.load()  # functions deployed or updated since (cdk deploy, the Lambda API): served at once
         worker = self.workers.get(name)
-        if worker is None:
-            self.load()  # deployed since (cdk deploy, the Lambda API): served at once
-            worker = self.workers.get(name)
         if worker is None:
             raise FunctionNotFound(name_or_arn)
         if qualifier is not None and qualifier != "$LATEST":

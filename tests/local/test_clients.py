@@ -1,6 +1,6 @@
 """The local cloud driven by the clients people already use, installed from PyPI and pinned.
 
-One local cloud (private state folder, free ports on 127.0.0.1) serves every test of this module. The
+The session's local cloud (tests/local/conftest.py) serves every test of this module. The
 clients are the real ones: requests-aws4auth and awscurl sign calls to the IAM-authorized orders API,
 AWS CLI v1 (``awscli`` from PyPI; v2 is not published there) invokes functions, reads their log group
 and describes alarms.
@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,9 @@ import requests
 from requests_aws4auth import AWS4Auth
 
 from local_cloud.cloud import LocalCloud
-from local_cloud.settings import REGION, Ports
+from local_cloud.settings import REGION
 
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    state = tmp_path_factory.mktemp("clients-cloud")
-    with LocalCloud(state_dir=state, ports=Ports.from_base(0), log=lambda message: None) as running:
-        yield running
 
 
 def _orders_url(cloud: LocalCloud) -> str:
