@@ -7,6 +7,10 @@
   succeeds while the stack exists (the CLI deletes its previous change set before every deploy).
 - ``DescribeChangeSet`` of a missing change set answered "Stack ... does not exist"; AWS answers
   ``ChangeSetNotFound``.
+- A change set left the stack's outputs those of the template before it (none, for a new stack), so
+  `cdk deploy` printed no outputs and ``DescribeStacks`` had none.
+- A change set did not keep its parameters on the stack, so the next update with ``UsePreviousValue``
+  (``cdk deploy --method=direct``: ``BootstrapVersion``) failed with a KeyError.
 - An update re-read an ``AWS::SSM::Parameter::Value`` parameter's already resolved value as a parameter
   name (``BootstrapVersion`` of every CDK template), failing every update with an AttributeError.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 from moto.cloudformation.parsing import ResourceMap
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import EmptyResult
@@ -77,11 +82,42 @@ def _parse_ssm_parameter(self: ResourceMap, value: str, value_type: str) -> Any:
     return actual.split(",") if value_type.find("List") > 0 else actual
 
 
+def _apply_change_set(self: ChangeSet) -> None:
+    stack = self.stack
+    stack.template = self.template
+    stack._parse_template()
+    stack.resource_map.update(self.template_dict, self.parameters)
+    stack.output_map = stack._create_output_map()
+    if self.parameters:
+        stack.parameters = dict(self.parameters)
+
+
+def _resolve_update_parameters(
+    self: CloudFormationBackend, instance: Any, incoming_params: list[dict[str, str]]
+) -> dict[str, str]:
+    kept: dict[str, Any] = dict(instance.parameters or {})
+    resource_map = getattr(instance, "resource_map", None)
+    resolved = getattr(resource_map, "resolved_parameters", {}) or {}
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p}
+    for parameter in incoming_params:
+        key = parameter["ParameterKey"]
+        if parameter.get("UsePreviousValue", False):
+            if key not in kept and key not in resolved:
+                raise ValidationError(
+                    message=f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as "
+                    "true for a parameter key not in the previous template"
+                )
+            parameters[key] = kept[key] if key in kept else resolved[key]
+    return parameters
+
+
 def install() -> None:
     """Apply the fixes (idempotent)."""
     if _installed:
         return
     _installed.append(True)
+    ChangeSet.apply = _apply_change_set  # type: ignore[method-assign]
+    CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters  # type: ignore[method-assign]
     ResourceMap.parse_ssm_parameter = _parse_ssm_parameter  # type: ignore[method-assign]
     for name, missing in (
         ("delete_change_set", "ok"),

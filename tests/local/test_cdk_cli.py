@@ -99,7 +99,8 @@ def test_cdk_bootstrap_finds_the_local_toolkit_stack(cloud: LocalCloud, app: Pat
 
 
 def test_cdk_deploy_of_a_new_app_is_served_at_once(cloud: LocalCloud, app: Path) -> None:
-    _cdk(cloud, app, "deploy", "--require-approval", "never")  # the default: a change set
+    output = _cdk(cloud, app, "deploy", "--require-approval", "never")  # the default: a change set
+    assert "LocalLoop.FunctionName = " in output  # the stack's outputs, as on AWS
     assert _invoke_live(cloud) == ("1", {"message": "hello v1"})
 
 
