@@ -11,6 +11,10 @@
   `cdk deploy` printed no outputs and ``DescribeStacks`` had none.
 - A change set did not keep its parameters on the stack, so the next update with ``UsePreviousValue``
   (``cdk deploy --method=direct``: ``BootstrapVersion``) failed with a KeyError.
+- An update created the new resources before it updated the changed ones, so a new
+  ``AWS::Lambda::Version`` was published from the old code (the same version, "1") and the ``live``
+  alias never moved. CloudFormation goes in dependency order: here the changed resources are updated
+  first, in template order, and a new resource they refer to is created when first referred to.
 - An update re-read an ``AWS::SSM::Parameter::Value`` parameter's already resolved value as a parameter
   name (``BootstrapVersion`` of every CDK template), failing every update with an AttributeError.
 """
@@ -21,7 +25,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend
-from moto.cloudformation.parsing import ResourceMap
+from moto.cloudformation.parsing import MAX_UPDATE_ATTEMPTS, ResourceMap, parse_and_update_resource
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import EmptyResult
 from moto.ssm.models import ssm_backends
@@ -111,12 +115,64 @@ def _resolve_update_parameters(
     return parameters
 
 
+def _update_resources(
+    self: ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> None:
+    actions = self.build_resource_diff(template, parameters)
+    _retrying(actions["Remove"], lambda name: _remove(self, name))
+    self._template = template
+    if parameters:
+        self.input_parameters = parameters
+    self.load_mapping()
+    self.load_parameters()
+    self.load_conditions()
+    self._resource_json_map = template["Resources"]
+    _retrying(actions["Modify"], lambda name: _modify(self, name))
+    for name in actions["Add"]:
+        _ = self[name]  # created now unless a changed resource referred to it already
+
+
+def _remove(resources: ResourceMap, name: str) -> None:
+    if name in resources._parsed_resources:
+        resources._delete_resource(resources._parsed_resources[name], resources._resource_json_map[name])
+
+
+def _modify(resources: ResourceMap, name: str) -> None:
+    resources._parsed_resources[name] = parse_and_update_resource(
+        name,
+        resources._resource_json_map[name],
+        resources,
+        account_id=resources._account_id,
+        region_name=resources._region_name,
+    )
+
+
+def _retrying(names: list[str], step: Any) -> None:
+    """Run ``step`` on each name; retry the failures (a dependency not ready yet) a few rounds."""
+    pending = list(names)
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        failed: list[str] = []
+        last: Exception | None = None
+        for name in pending:
+            try:
+                step(name)
+            except Exception as error:
+                failed.append(name)
+                last = error
+        if not failed:
+            return
+        pending = failed
+    assert last is not None
+    raise last
+
+
 def install() -> None:
     """Apply the fixes (idempotent)."""
     if _installed:
         return
     _installed.append(True)
     ChangeSet.apply = _apply_change_set  # type: ignore[method-assign]
+    ResourceMap.update = _update_resources  # type: ignore[method-assign]
     CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters  # type: ignore[method-assign]
     ResourceMap.parse_ssm_parameter = _parse_ssm_parameter  # type: ignore[method-assign]
     for name, missing in (
