@@ -343,12 +343,40 @@ def _lambda_version(request: CreateRequest) -> Created:
     return Created(published["FunctionArn"], {"Version": published["Version"]})
 
 
-def _update_lambda_alias(physical_id: str, request: CreateRequest) -> Created:
-    """A new version for the alias: all at once (traffic shifting is not emulated)."""
-    props = request.properties
-    alias = client("lambda").update_alias(
-        FunctionName=props["FunctionName"], Name=props["Name"], FunctionVersion=str(props["FunctionVersion"])
+@dataclass(frozen=True)
+class AliasDeployment:
+    """A stack update moving an alias to another version: what a deployment step receives."""
+
+    function_name: str
+    alias_name: str
+    from_version: str
+    to_version: str
+    properties: dict[str, Any]
+
+
+def all_at_once(deployment: AliasDeployment) -> dict[str, Any]:
+    """The default deployment step: the alias points at the new version at once. Returns the alias."""
+    result: dict[str, Any] = client("lambda").update_alias(
+        FunctionName=deployment.function_name,
+        Name=deployment.alias_name,
+        FunctionVersion=deployment.to_version,
     )
+    return result
+
+
+#: The deployment step every alias update goes through (``cdk deploy`` of new code). Replace it to
+#: deploy otherwise (e.g. shift traffic and run hooks, as CodeDeploy does); it must return the alias.
+DEPLOY_ALIAS: list[Callable[[AliasDeployment], dict[str, Any]]] = [all_at_once]
+
+
+def _update_lambda_alias(physical_id: str, request: CreateRequest) -> Created:
+    props = request.properties
+    function_name, alias_name = str(props["FunctionName"]), str(props["Name"])
+    current = client("lambda").get_alias(FunctionName=function_name, Name=alias_name)
+    deployment = AliasDeployment(
+        function_name, alias_name, str(current["FunctionVersion"]), str(props["FunctionVersion"]), props
+    )
+    alias = DEPLOY_ALIAS[0](deployment)
     return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
 
 
