@@ -65,7 +65,7 @@ def _with_arn(original: Any, *, missing: str) -> Any:
                 return EmptyResult()
             raise ChangeSetNotFound(str(self._get_param("ChangeSetName")))
         read = self._get_param
-        self._get_param = lambda name, if_none=None: arn if name == "ChangeSetName" else read(name, if_none)  # type: ignore[method-assign]
+        self._get_param = lambda name, if_none=None: arn if name == "ChangeSetName" else read(name, if_none)  # type: ignore[method-assign,assignment]
         try:
             return original(self)
         finally:

@@ -68,9 +68,9 @@ def _invoke(
     body: Any,
     headers: Any,
     response_headers: dict[str, str],
-) -> bytes | None:
+) -> str | bytes | None:
     if not _serving:
-        return _original_invoke(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+        return _original_invoke(self, function_name, qualifier, body, headers, response_headers)
     runtime = _serving[0]
     qualifier = qualifier or getattr(_request, "qualifier", None)
     target = function_name

@@ -157,7 +157,7 @@ def verify(
             f"({current:{stamp}} + 15 min.)"
         )
     body_hash = hashlib.sha256(body).hexdigest()
-    declared = (by_name.get("x-amz-content-sha256") or [None])[0]
+    declared: str | None = by_name["x-amz-content-sha256"][0] if "x-amz-content-sha256" in by_name else None
     if declared is not None and declared != "UNSIGNED-PAYLOAD" and declared != body_hash:
         raise AuthFailure(SIGNATURE_MISMATCH)
     try:
