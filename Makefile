@@ -85,7 +85,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) node_modules .consumer-venvs
 
-.PHONY: local local-smoke local-run-job
+.PHONY: local local-smoke local-run-job local-app local-reset
 
 ## local: synthesize, deploy every reference stack into a local cloud on 127.0.0.1 (no AWS account,
 ## no Docker), print the URLs, serve until Ctrl-C (LOCAL_CLOUD_PORT=4566 by default)
@@ -100,3 +100,12 @@ local-smoke: deps
 ## local-run-job: fire the exchange-rates schedule of the running `make local` now (JOB=<name part>)
 local-run-job: deps
 	$(PY) -m local_cloud run-job $(JOB)
+
+## local-app: your own CDK app in the local cloud: make local-app APP="python3 app.py" APP_DIR=../my-app
+local-app: deps
+	$(PY) -m local_cloud up --app "$(APP)" $(if $(APP_DIR),--app-dir "$(APP_DIR)")
+
+## local-reset: forget what the local cloud kept in its state folder (admin keys, test user, code):
+## the next `make local` starts clean (LOCAL_CLOUD_DIR, default .local-cloud)
+local-reset:
+	rm -rf "$${LOCAL_CLOUD_DIR:-.local-cloud}"

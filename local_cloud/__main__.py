@@ -29,7 +29,8 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
-    with LocalCloud(stage=args.stage) as cloud:
+    app_dir = Path(args.app_dir) if args.app_dir else None
+    with LocalCloud(stage=args.stage, app=args.app, app_dir=app_dir) as cloud:
         print(cloud.report(), flush=True)
         print(f"READY after {time.monotonic() - started:.1f} s", flush=True)
         stop.wait()
@@ -90,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser(
         "up", help="synthesize, deploy every reference stack locally, serve until Ctrl-C"
     )
-    up.add_argument("--stage", default="dev", choices=["dev", "prod"])
+    up.add_argument("--stage", default="dev", choices=["dev", "prod"], help="the reference app's stage")
+    up.add_argument(
+        "--app",
+        help='your own CDK app\'s command, as cdk.json\'s "app" (e.g. "python3 app.py"); '
+        "default: this repository's reference app",
+    )
+    up.add_argument("--app-dir", help="where to run --app (default: the current folder)")
     up.set_defaults(run=_up)
     smoke = commands.add_parser(
         "smoke", help="start a private local cloud, run the end-to-end scenario, stop"

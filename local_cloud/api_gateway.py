@@ -32,9 +32,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from moto.apigateway.models import apigateway_backends
 from moto.cognitoidp.models import cognitoidp_backends
-from moto.core.exceptions import ServiceException
-from moto.iam.access_control import IAMRequest
 
+from local_cloud import sigv4
 from local_cloud.lambda_runtime import LambdaRuntime
 from local_cloud.settings import ACCOUNT_ID, REGION
 
@@ -188,40 +187,31 @@ class ApiGateway:
         return identity, None
 
     def _check_signature(self, api: Any, stage: str, method: Any, request: HttpRequest) -> dict[str, Any]:
-        authorization = request.header("Authorization") or ""
-        if not authorization.startswith("AWS4-HMAC-SHA256"):
-            raise GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
-        headers = {key: value for key, value in request.headers}
-        resource = (
-            f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api.id}/{stage}/{request.method}{request.raw_path}"
-        )
         try:
-            iam_request = IAMRequest(
-                account_id=ACCOUNT_ID,
+            caller = sigv4.verify(
                 method=request.method,
-                path=request.raw_path,
-                data={},
+                raw_path=request.raw_path,
+                headers=request.headers,
                 body=request.body,
-                headers=headers,
-                action="Invoke",
+                account_id=ACCOUNT_ID,
+                region=REGION,
             )
-            iam_request.check_signature()
-            iam_request.check_action_permitted(resource)
-        except ServiceException as error:
-            message = str(getattr(error, "message", "") or error)
-            if "signature" in message.lower():
-                raise GatewayError("INVALID_SIGNATURE", 403, message) from None
-            if "security token" in message.lower():
-                raise GatewayError(
-                    "UNAUTHORIZED", 403, "The security token included in the request is invalid."
-                ) from None
+        except sigv4.AuthFailure as failure:
+            raise GatewayError(failure.response_type, 403, failure.message) from None
+        path = urlsplit(request.raw_path).path.split("/", 3)[-1] if request.raw_path.count("/") >= 3 else ""
+        resource = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api.id}/{stage}/{request.method}/{path}"
+        arn = str(getattr(caller.access_key, "arn", ""))
+        allowed = sigv4.permitted(caller, "execute-api:Invoke", resource)
+        if allowed is not True:
+            detail = " with an explicit deny" if allowed is False else ""
             raise GatewayError(
-                "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
-            ) from None
-        arn = str(getattr(iam_request._access_key, "arn", ""))
-        access_key = authorization.split("Credential=", 1)[-1].split("/", 1)[0]
+                "ACCESS_DENIED",
+                403,
+                f"User: {arn} is not authorized to perform: execute-api:Invoke on resource: "
+                f"{resource}{detail}",
+            )
         return {
-            "accessKey": access_key,
+            "accessKey": caller.access_key_id,
             "accountId": ACCOUNT_ID,
             "caller": arn.rsplit(":", 1)[-1],
             "user": arn.rsplit("/", 1)[-1],

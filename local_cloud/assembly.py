@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -27,6 +28,11 @@ from local_cloud.moto_cfn_extensions import take_failures
 from local_cloud.settings import ACCOUNT_ID, BOOTSTRAP_QUALIFIER, BOOTSTRAP_VERSION, REGION, REPO_ROOT
 
 Log = Callable[[str], None]
+#: The bootstrap template of the pinned CDK CLI (package.json), deployed as `cdk bootstrap` would.
+BOOTSTRAP_TEMPLATE = (
+    REPO_ROOT / "node_modules" / "aws-cdk" / "lib" / "api" / "bootstrap" / "bootstrap-template.yaml"
+)
+TOOLKIT_STACK = "CDKToolkit"
 Clients = Callable[[str], Any]
 
 
@@ -53,10 +59,26 @@ class StackArtifact:
         return document
 
 
-def synthesize(outdir: Path, *, stage: str, context: dict[str, str] | None = None) -> Path:
-    """Run ``app.py`` for ``stage`` into ``outdir`` (the cloud assembly) and return ``outdir``."""
-    cdk_json = json.loads((REPO_ROOT / "cdk.json").read_text())
-    full_context = {**cdk_json.get("context", {}), "stage": stage, **(context or {})}
+def synthesize(
+    outdir: Path,
+    *,
+    stage: str,
+    context: dict[str, str] | None = None,
+    app: str | None = None,
+    app_dir: Path | None = None,
+) -> Path:
+    """Run the CDK app into ``outdir`` (the cloud assembly) and return ``outdir``.
+
+    ``app``: the app's command (as cdk.json's ``app``, e.g. ``python3 app.py``) run in ``app_dir``
+    (default: the current folder) with that folder's cdk.json context; ``None``: this repository's
+    reference app for ``stage``.
+    """
+    folder = (app_dir or (Path.cwd() if app else REPO_ROOT)).resolve()
+    cdk_json_file = folder / "cdk.json"
+    cdk_json = json.loads(cdk_json_file.read_text()) if cdk_json_file.exists() else {}
+    command = shlex.split(app) if app else [sys.executable, "app.py"]
+    stage_context = {} if app else {"stage": stage}
+    full_context = {**cdk_json.get("context", {}), **stage_context, **(context or {})}
     outdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -66,9 +88,7 @@ def synthesize(outdir: Path, *, stage: str, context: dict[str, str] | None = Non
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SynthError(f"synthesis failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
     return outdir
@@ -124,14 +144,24 @@ def bootstrap_bucket() -> str:
 
 def bootstrap(clients: Clients, stacks: list[StackArtifact], log: Log) -> None:
     """What ``cdk bootstrap`` leaves in an account, plus the public layers the templates name."""
-    s3 = clients("s3")
-    s3.create_bucket(Bucket=bootstrap_bucket())
-    clients("ssm").put_parameter(
-        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
-        Value=BOOTSTRAP_VERSION,
-        Type="String",
-        Overwrite=True,
-    )
+    if BOOTSTRAP_TEMPLATE.exists():
+        # The pinned CDK CLI's own bootstrap stack, as `cdk bootstrap` creates it: a later
+        # `npx cdk bootstrap` finds CDKToolkit in place, and `cdk deploy` its bucket and version.
+        cloudformation = clients("cloudformation")
+        cloudformation.create_stack(
+            StackName=TOOLKIT_STACK,
+            TemplateBody=BOOTSTRAP_TEMPLATE.read_text(),
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        )
+        _wait_for_stack(cloudformation, TOOLKIT_STACK)
+    else:  # no node_modules: what `cdk bootstrap` leaves that the local deployment needs
+        clients("s3").create_bucket(Bucket=bootstrap_bucket())
+        clients("ssm").put_parameter(
+            Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
+            Value=BOOTSTRAP_VERSION,
+            Type="String",
+            Overwrite=True,
+        )
     layers: dict[str, int] = {}
     for stack in stacks:
         text = json.dumps(stack.template())

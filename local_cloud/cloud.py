@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from local_cloud import event_bus  # noqa: F401  (registers the event archive creator, issue 16)
+from local_cloud import (
+    cfn_fixes,
+    event_bus,  # noqa: F401  (registers the event archive creator, issue 16)
+    lambda_api,
+)
 from local_cloud import moto_cfn_extensions as extensions
 from local_cloud.api_gateway import ApiGateway, HttpRequest, HttpResponse
 from local_cloud.assembly import bootstrap, deploy_stack, read_assembly, synthesize
@@ -78,18 +82,23 @@ class LocalCloud:
         stage: str = "dev",
         log: Log | None = None,
         enforce_iam: bool = True,
+        app: str | None = None,
+        app_dir: Path | None = None,
     ) -> None:
         self.state_dir = (state_dir or default_state_dir()).resolve()
         self.ports = ports or default_ports()
         self.stage = stage
         self.log: Log = log or _print
         self.enforce_iam = enforce_iam
+        #: The user's CDK app command (None: this repository's reference app, with its fake rates API).
+        self.app = app
+        self.app_dir = app_dir
         self.lock = InstanceLock(self.state_dir)
         self.endpoints = Endpoints()
         self.stack_names: list[str] = []
         self.outputs: dict[str, dict[str, str]] = {}
         self.sites: list[Site] = []
-        self.test_user_password = _password()
+        self.test_user_password = _kept_password(self.state_dir / "test-user-password")
         self.timings: dict[str, float] = {}
         self.moto: MotoServer | None = None
         self.rates_api: FakeRatesApi | None = None
@@ -119,21 +128,24 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.lock.acquire()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.rates_api = FakeRatesApi(self.state_dir / "tls", self.ports.rates_api)
-        self.rates_api.start()
-        self.endpoints.rates_api = self.rates_api.url
-        self.log(f"synthesizing the app (stage {self.stage}) into {self.state_dir / 'cdk.out'} ...")
+        context: dict[str, str] = {}
+        if self.app is None:  # the reference app's exchange-rates job calls a provider: a fake one
+            self.rates_api = FakeRatesApi(self.state_dir / "tls", self.ports.rates_api)
+            self.rates_api.start()
+            self.endpoints.rates_api = self.rates_api.url
+            context["exchange_rates_api_url"] = self.rates_api.url
+        what = f"`{self.app}`" if self.app else f"the reference app (stage {self.stage})"
+        self.log(f"synthesizing {what} into {self.state_dir / 'cdk.out'} ...")
         assembly = synthesize(
-            self.state_dir / "cdk.out",
-            stage=self.stage,
-            context={"exchange_rates_api_url": self.rates_api.url},
+            self.state_dir / "cdk.out", stage=self.stage, context=context, app=self.app, app_dir=self.app_dir
         )
         self.timings["synth"] = time.monotonic() - started
         self.moto = MotoServer(self.ports.moto)
-        self.moto.start(enforce_iam=self.enforce_iam)
+        self.moto.start(enforce_iam=self.enforce_iam, keep_keys_in=self.state_dir / "admin-keys.json")
         self.endpoints.moto = self.moto.endpoint_url
         self.log(f"local AWS services (moto) on 127.0.0.1:{self.moto.port}; IAM enforced: {self.enforce_iam}")
         extensions.install(self.moto.endpoint_url, self.moto.admin_credentials)
+        cfn_fixes.install()
         stacks = read_assembly(assembly)
         bootstrap(self.moto.client, stacks, self.log)
         for stack in stacks:
@@ -158,8 +170,9 @@ class LocalCloud:
         )
 
     def _start_runtime(self) -> None:
-        assert self.moto is not None and self.rates_api is not None
+        assert self.moto is not None
         moto = self.moto
+        rates_api = self.rates_api
         self.runtime = LambdaRuntime(
             endpoint_url=moto.endpoint_url,
             code_root=self.state_dir / "functions",
@@ -168,16 +181,18 @@ class LocalCloud:
                 QueueUrl=moto.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"],
                 MessageBody=body,
             ),
-            extra_environment={"SSL_CERT_FILE": str(self.rates_api.trust_bundle)},
+            extra_environment={"SSL_CERT_FILE": str(rates_api.trust_bundle)} if rates_api else None,
         )
         specs = self.runtime.load()
+        lambda_api.serve(self.runtime)
         self.log(f"local Lambda: {len(specs)} function(s), one worker process each (started on first use)")
         for alias_arn, count in extensions.PROVISIONED_CONCURRENCY.items():
             worker, _ = self.runtime.worker(alias_arn)
             self.log(f"[{worker.short_name}] provisioned concurrency {count}: pre-warming one worker")
             worker.warm()
-        api_key = self._rates_api_key()
-        self.rates_api.expected_key = lambda: api_key
+        if rates_api is not None:
+            api_key = self._rates_api_key()
+            rates_api.expected_key = lambda: api_key
 
     def _rates_api_key(self) -> str | None:
         """The value of the secret the job sends as its API key (the fake provider checks it)."""
@@ -274,6 +289,7 @@ class LocalCloud:
             lambda: self.front_door and self.front_door.stop(),
             lambda: [site.server.stop() for site in self.sites],
             lambda: self.runtime and self.runtime.stop(),
+            lambda_api.stop_serving,
             lambda: self.moto and self.moto.stop(),
             lambda: self.rates_api and self.rates_api.stop(),
             self.lock.release,
@@ -371,6 +387,15 @@ class LocalCloud:
             "schedules": sorted(self.triggers.schedules),
         }
 
+    def _alarm_states(self) -> str:
+        """How many alarms are in which state, as the CloudWatch API answers now."""
+        assert self.moto is not None
+        counts: dict[str, int] = {}
+        for page in self.moto.client("cloudwatch").get_paginator("describe_alarms").paginate():
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                counts[alarm["StateValue"]] = counts.get(alarm["StateValue"], 0) + 1
+        return ", ".join(f"{count} alarm(s): {state}" for state, count in sorted(counts.items())) or "none"
+
     def report(self) -> str:
         """The text ``make local`` prints when ready."""
         assert self.moto is not None
@@ -390,7 +415,9 @@ class LocalCloud:
                 lines.append(f"  - {resource_type}: emulated; {caveat}")
         lines += [
             "  - Powertools layer: the same release from the virtual environment; X-Ray tracing: off",
-            "  - CloudWatch metrics and alarms: stored, never evaluated; logs: printed here per function",
+            "  - CloudWatch metrics: no service publishes them locally; alarms are stored, never evaluated: "
+            + self._alarm_states(),
+            "  - function logs: printed here and written to each function's CloudWatch log group",
             "",
             f"Ready in {self.timings.get('ready', 0):.1f} s ({len(self.stack_names)} stacks). "
             "Endpoints (all on 127.0.0.1):",
@@ -401,15 +428,21 @@ class LocalCloud:
             lines.append(f"  site {name}: {url}  (sign in as {TEST_USER_EMAIL} / {self.test_user_password})")
         for name, url in sorted(self.endpoints.hosted_ui.items()):
             lines.append(f"  sign-in (hosted UI stand-in) for {name}: {url}/oauth2/authorize")
-        lines.append(f"  fake exchange-rates API: {self.endpoints.rates_api}")
+        if self.endpoints.rates_api:
+            lines.append(f"  fake exchange-rates API: {self.endpoints.rates_api}")
         creds = self.moto.admin_credentials
         lines += [
             "",
             "Inspect the services with the AWS CLI or boto3 (IAM is enforced; the local admin's keys):",
             f"  export AWS_ENDPOINT_URL={self.moto.endpoint_url} AWS_REGION={REGION} "
+            f"AWS_DEFAULT_REGION={REGION} "
             f"AWS_ACCESS_KEY_ID={creds['AWS_ACCESS_KEY_ID']} "
             f"AWS_SECRET_ACCESS_KEY={creds['AWS_SECRET_ACCESS_KEY']}",
-            "  aws cloudformation list-stacks; aws dynamodb list-tables; aws sqs list-queues",
+            "  aws cloudformation list-stacks; aws dynamodb list-tables; aws lambda list-functions",
+            "  aws --endpoint-url $AWS_ENDPOINT_URL sqs list-queues",
+            "  aws logs filter-log-events --log-group-name /aws/lambda/<function>",
+            "  (AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS, hence --endpoint-url, which v2 takes too;"
+            " `aws logs tail` is v2 only)",
             "  boto3.client('dynamodb').scan(TableName=...)   # same environment variables",
             "Run the exchange-rates job now: make local-run-job  (or python -m local_cloud run-job)",
             "Stop with Ctrl-C.",
@@ -421,6 +454,18 @@ def _password() -> str:
     """A password meeting the pools' policy (12+ characters, all four character classes)."""
     alphabet = string.ascii_letters + string.digits
     return "Local-" + "".join(secrets.choice(alphabet) for _ in range(10)) + "7a!"
+
+
+def _kept_password(path: Path) -> str:
+    """The test user's password: the one kept in the state folder, or a new one kept there."""
+    try:
+        return path.read_text().strip()
+    except OSError:
+        password = _password()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(password)
+        path.chmod(0o600)
+        return password
 
 
 def _print(message: str) -> None:

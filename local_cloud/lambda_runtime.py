@@ -17,6 +17,7 @@ import io
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
+from moto.logs.models import logs_backends
 from moto.sts.models import sts_backends
 
 from local_cloud.settings import ACCOUNT_ID, REGION
@@ -48,6 +50,8 @@ class InvokeResult:
     init_ms: float = 0.0
     duration_ms: float = 0.0
     request_id: str = ""
+    logs: list[str] = field(default_factory=list)
+    """The log lines of this invocation (START to REPORT), as ``LogType=Tail`` returns them."""
 
     @property
     def ok(self) -> bool:
@@ -71,6 +75,8 @@ class FunctionSpec:
     version: str = "$LATEST"
     aliases: dict[str, str] = field(default_factory=dict)
     """alias name -> version it points at."""
+    code_sha: str = ""
+    """The deployment package's SHA-256 (a change means new code to unpack)."""
 
 
 class FunctionWorker:
@@ -96,6 +102,8 @@ class FunctionWorker:
         self.cold_starts = 0
         self.invocations = 0
         self._log_stream = ""
+        self._captured: list[str] | None = None
+        self._ended = threading.Event()
 
     # ---- process ---------------------------------------------------------------------------
     def _environment(self) -> dict[str, str]:
@@ -154,8 +162,19 @@ class FunctionWorker:
 
     def _read_logs(self, process: subprocess.Popen[str]) -> None:
         assert process.stderr is not None
+        stream = self._log_stream
         for line in process.stderr:
-            self._log(f"[{self.short_name}] {line.rstrip()}")
+            self._write_log(line.rstrip("\n"), stream)
+            if line.startswith("END RequestId:"):
+                self._ended.set()
+
+    def _write_log(self, line: str, stream: str | None = None) -> None:
+        """One line of the function's log: to the terminal, its CloudWatch log group, and the capture."""
+        self._log(f"[{self.short_name}] {line}")
+        put_log_line(self.spec.log_group, stream or self._log_stream, line)
+        captured = self._captured
+        if captured is not None:
+            captured.append(line)
 
     def _next_response(self, process: subprocess.Popen[str], deadline: float) -> dict[str, Any]:
         try:
@@ -232,8 +251,11 @@ class FunctionWorker:
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             pass
+        self._captured, self._ended = [], threading.Event()
         response = self._next_response(process, started + self.spec.timeout)
         result.duration_ms = (time.monotonic() - started) * 1000
+        if "exited" not in response and not response.get("timeout"):
+            self._ended.wait(2.0)  # the END line follows the answer on the log pipe
         if response.get("timeout"):
             self.stop()
             result.error = {
@@ -256,10 +278,39 @@ class FunctionWorker:
     def _report(self, result: InvokeResult) -> None:
         init = f" Init Duration: {result.init_ms:.2f} ms" if result.cold else ""
         status = f" Status: error ({result.error.get('errorType')})" if result.error else ""
-        self._log(
-            f"[{self.short_name}] REPORT RequestId: {result.request_id} "
+        self._write_log(
+            f"REPORT RequestId: {result.request_id} "
             f"Duration: {result.duration_ms:.2f} ms Memory Size: {self.spec.memory} MB{init}{status}"
         )
+        result.logs, self._captured = self._captured or [], None
+
+
+_log_lock = threading.Lock()
+
+
+def _aliases_and_versions(name: str) -> tuple[dict[str, str], set[str]]:
+    """The function's aliases (name -> version) and published versions, as the Lambda service has them now."""
+    backend = lambda_backends[ACCOUNT_ID][REGION]
+    aliases = {
+        alias.name: str(alias.function_version)
+        for alias in backend._lambdas._get_function_aliases(name).values()
+    }
+    versions = {str(v.version) for v in backend.list_versions_by_function(name)} - {"$LATEST"}
+    return aliases, versions
+
+
+def put_log_line(group: str, stream: str, message: str) -> None:
+    """Append one event to a log stream of the local CloudWatch Logs (group and stream made if missing)."""
+    if not stream:
+        return
+    backend = logs_backends[ACCOUNT_ID][REGION]
+    with _log_lock:
+        if group not in backend.groups:
+            backend.create_log_group(group, {})
+        log_group = backend.groups[group]
+        if stream not in log_group.streams:
+            log_group.create_log_stream(stream)
+        log_group.put_log_events(stream, [{"timestamp": int(time.time() * 1000), "message": message}])
 
 
 def _exit_error(request_id: str, response: dict[str, Any]) -> dict[str, Any]:
@@ -292,16 +343,29 @@ class LambdaRuntime:
         self._log = log
         self._send_message = send_message
         self.workers: dict[str, FunctionWorker] = {}
+        self._load_lock = threading.Lock()
         self._async_threads: list[threading.Thread] = []
 
     def load(self) -> list[FunctionSpec]:
         """(Re)read the functions deployed in the local cloud and unpack their code."""
+        with self._load_lock:
+            return self._load()
+
+    def _load(self) -> list[FunctionSpec]:
         backend = lambda_backends[ACCOUNT_ID][REGION]
         specs = []
-        for function in backend.list_functions():
+        functions = list(backend.list_functions())
+        for gone in set(self.workers) - {function.function_name for function in functions}:
+            self.workers.pop(gone).stop()  # deleted (cdk destroy): its worker goes too
+        for function in functions:
             name = function.function_name
-            if name in self.workers:
-                continue
+            known = self.workers.get(name)
+            if known is not None:
+                if known.spec.code_sha == str(function.code_sha_256):
+                    continue
+                known.stop()  # new code (cdk deploy, UpdateFunctionCode): the next call is a cold start
+                self._log(f"[{known.short_name}] new code deployed: replacing its worker")
+                shutil.rmtree(self._code_root / name, ignore_errors=True)
             code_dir = self._code_root / name
             code_dir.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
@@ -322,6 +386,7 @@ class LambdaRuntime:
                 log_group=str(config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"),
                 code_dir=code_dir,
                 aliases=aliases,
+                code_sha=str(function.code_sha_256),
             )
             self.workers[name] = FunctionWorker(
                 spec,
@@ -342,11 +407,15 @@ class LambdaRuntime:
             qualifier = parts[7] if len(parts) > 7 else None
         elif ":" in name:
             name, qualifier = name.split(":", 1)
+        self.load()  # functions deployed or updated since (cdk deploy, the Lambda API): served at once
         worker = self.workers.get(name)
         if worker is None:
             raise FunctionNotFound(name_or_arn)
-        if qualifier is not None and qualifier != "$LATEST" and qualifier not in worker.spec.aliases:
-            raise FunctionNotFound(name_or_arn)
+        if qualifier is not None and qualifier != "$LATEST":
+            aliases, versions = _aliases_and_versions(name)
+            worker.spec.aliases = aliases
+            if qualifier not in aliases and qualifier not in versions:
+                raise FunctionNotFound(name_or_arn)
         return worker, qualifier
 
     def invoke(self, name_or_arn: str, event: Any) -> InvokeResult:

@@ -76,6 +76,11 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         context = LambdaContext(request)
+        print(
+            f"START RequestId: {context.aws_request_id} Version: {context.function_version}",
+            file=sys.stderr,
+            flush=True,
+        )
         started = time.perf_counter()
         try:
             result = handler(request["event"], context)
@@ -95,7 +100,7 @@ def main() -> None:
             traceback.print_exc()
             response = {"error": _error_payload(error)}
         sys.stdout.flush()
-        sys.stderr.flush()
+        print(f"END RequestId: {context.aws_request_id}", file=sys.stderr, flush=True)
         response["duration_ms"] = (time.perf_counter() - started) * 1000
         protocol.write(json.dumps(response, default=str) + "\n")
 

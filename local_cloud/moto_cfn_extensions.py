@@ -16,6 +16,7 @@ created.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import mimetypes
@@ -146,12 +147,26 @@ class _LocalResource:
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource: Any, **_: Any) -> Any:
-        return original_resource
+    def update_from_cloudformation_json(
+        cls, original_resource: Any, new_resource_name: str = "", cloudformation_json: Any = None, **_: Any
+    ) -> Any:
+        update = UPDATERS.get(cls.cloudformation_type())  # type: ignore[attr-defined]
+        if update is None or cloudformation_json is None:
+            return original_resource
+        request = CreateRequest(
+            logical_id=str(getattr(original_resource, "logical_resource_id", new_resource_name)),
+            resource_type=cls.cloudformation_type(),  # type: ignore[attr-defined]
+            properties=dict(cloudformation_json.get("Properties") or {}),
+            generated_name=new_resource_name,
+            stack_name="",
+        )
+        return cls(update(original_resource.physical_resource_id, request))
 
     @classmethod
-    def delete_from_cloudformation_json(cls, *_: Any, **__: Any) -> None:
-        return None
+    def delete_from_cloudformation_json(cls, resource_name: str = "", *_: Any, **__: Any) -> None:
+        delete = DELETERS.get(cls.cloudformation_type())  # type: ignore[attr-defined]
+        if delete is not None and resource_name:
+            delete(resource_name)
 
 
 def _stack_name(stack_id: str) -> str:
@@ -192,10 +207,25 @@ def _make_class(resource_type: str, create: Callable[[CreateRequest], Created]) 
     return type(name, (_LocalResource, CloudFormationModel), namespace)
 
 
+#: Resource types updated in place (physical ID, new properties) rather than kept as created.
+UPDATERS: dict[str, Callable[[str, CreateRequest], Created]] = {}
+#: Resource types whose stand-in is removed when the stack (or the resource) is deleted.
+DELETERS: dict[str, Callable[[str], None]] = {}
+
+
 def resource_type(
-    type_name: str, caveat: str | None = None
+    type_name: str,
+    caveat: str | None = None,
+    *,
+    update: Callable[[str, CreateRequest], Created] | None = None,
+    delete: Callable[[str], None] | None = None,
 ) -> Callable[[Callable[[CreateRequest], Created]], Callable[[CreateRequest], Created]]:
-    """Register ``create`` as the creator of ``type_name`` in moto's CloudFormation."""
+    """Register ``create`` as the creator of ``type_name`` in moto's CloudFormation (and ``update``,
+    ``delete`` for a stack update or deletion; without them the resource is kept as created)."""
+    if update is not None:
+        UPDATERS[type_name] = update
+    if delete is not None:
+        DELETERS[type_name] = delete
 
     def register(create: Callable[[CreateRequest], Created]) -> Callable[[CreateRequest], Created]:
         _make_class(type_name, create)
@@ -313,7 +343,51 @@ def _lambda_version(request: CreateRequest) -> Created:
     return Created(published["FunctionArn"], {"Version": published["Version"]})
 
 
-@resource_type("AWS::Lambda::Alias")
+@dataclass(frozen=True)
+class AliasDeployment:
+    """A stack update moving an alias to another version: what a deployment step receives."""
+
+    function_name: str
+    alias_name: str
+    from_version: str
+    to_version: str
+    properties: dict[str, Any]
+
+
+def all_at_once(deployment: AliasDeployment) -> dict[str, Any]:
+    """The default deployment step: the alias points at the new version at once. Returns the alias."""
+    result: dict[str, Any] = client("lambda").update_alias(
+        FunctionName=deployment.function_name,
+        Name=deployment.alias_name,
+        FunctionVersion=deployment.to_version,
+    )
+    return result
+
+
+#: The deployment step every alias update goes through (``cdk deploy`` of new code). Replace it to
+#: deploy otherwise (e.g. shift traffic and run hooks, as CodeDeploy does); it must return the alias.
+DEPLOY_ALIAS: list[Callable[[AliasDeployment], dict[str, Any]]] = [all_at_once]
+
+
+def _update_lambda_alias(physical_id: str, request: CreateRequest) -> Created:
+    props = request.properties
+    function_name, alias_name = str(props["FunctionName"]), str(props["Name"])
+    current = client("lambda").get_alias(FunctionName=function_name, Name=alias_name)
+    deployment = AliasDeployment(
+        function_name, alias_name, str(current["FunctionVersion"]), str(props["FunctionVersion"]), props
+    )
+    alias = DEPLOY_ALIAS[0](deployment)
+    return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
+
+
+def _delete_lambda_alias(physical_id: str) -> None:
+    # arn:aws:lambda:region:account:function:NAME:ALIAS
+    parts = physical_id.split(":")
+    with contextlib.suppress(Exception):  # gone with its function already
+        client("lambda").delete_alias(FunctionName=parts[6], Name=parts[7])
+
+
+@resource_type("AWS::Lambda::Alias", update=_update_lambda_alias, delete=_delete_lambda_alias)
 def _lambda_alias(request: CreateRequest) -> Created:
     props = request.properties
     args: dict[str, Any] = {
@@ -456,10 +530,15 @@ def _bucket_policy(request: CreateRequest) -> Created:
     return Created(bucket)
 
 
+def _delete_alarm(name: str) -> None:
+    client("cloudwatch").delete_alarms(AlarmNames=[name])
+
+
 @resource_type(
     "AWS::CloudWatch::Alarm",
-    caveat="stored in the local CloudWatch; no service publishes metrics locally, so alarms stay "
-    "INSUFFICIENT_DATA",
+    delete=_delete_alarm,
+    caveat="stored in the local CloudWatch, created in INSUFFICIENT_DATA as on AWS; no service publishes "
+    "metrics locally and alarms are not evaluated, so they stay in the state the API shows",
 )
 def _alarm(request: CreateRequest) -> Created:
     props = request.properties
@@ -488,7 +567,12 @@ def _alarm(request: CreateRequest) -> Created:
     for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
         if key in props:
             args[key] = props[key]
-    client("cloudwatch").put_metric_alarm(**args)
+    cloudwatch = client("cloudwatch")
+    cloudwatch.put_metric_alarm(**args)
+    # A new alarm has no data yet: AWS starts it in INSUFFICIENT_DATA (moto would say OK).
+    cloudwatch.set_alarm_state(
+        AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Unchecked: Initial alarm creation"
+    )
     arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}"
     return Created(name, {"Arn": arn})
 

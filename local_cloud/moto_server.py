@@ -10,6 +10,7 @@ and the CLI, each function's own role's for the Lambda workers.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,9 +20,10 @@ from botocore.awsrequest import AWSRequest
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
+from moto.iam.models import iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from local_cloud.settings import LOOPBACK, REGION
+from local_cloud.settings import ACCOUNT_ID, LOOPBACK, REGION
 
 ADMIN_USER = "local-admin"
 
@@ -43,14 +45,32 @@ def _signed_request(self: IAMRequestBase) -> AWSRequest:
                 for k, values in data.items()
                 for v in (values if isinstance(values, list) else [values])
             ]
-            request.data = urlencode(pairs, quote_via=quote, safe="-_.~").encode()
+            # Clients encode a space as "%20" (the JavaScript SDK: the CDK CLI) or "+" (botocore):
+            # check_signature tries both.
+            plus = getattr(self, "_space_as_plus", False)
+            request.data = (
+                urlencode(pairs, safe="-_.~") if plus else urlencode(pairs, quote_via=quote, safe="-_.~")
+            ).encode()
         else:
             request.data = b""
     return request
 
 
+def _check_signature(self: IAMRequestBase) -> None:
+    try:
+        _original_check_signature(self)
+    except Exception:
+        self._space_as_plus = True  # type: ignore[attr-defined]
+        try:
+            _original_check_signature(self)
+        finally:
+            self._space_as_plus = False  # type: ignore[attr-defined]
+
+
 _original_signed_request = IAMRequestBase._create_aws_request
 IAMRequestBase._create_aws_request = _signed_request  # type: ignore[method-assign]
+_original_check_signature = IAMRequestBase.check_signature
+IAMRequestBase.check_signature = _check_signature  # type: ignore[method-assign]
 
 
 def _element_matches(self: IAMPolicyStatement, statement_element: Any, value: str) -> bool:
@@ -117,8 +137,12 @@ class MotoServer:
         # moto's S3 reads the first label of "127.0.0.1" as a bucket name; "localhost" it does not.
         return f"http://localhost:{self.port}"
 
-    def start(self, *, enforce_iam: bool = True) -> None:
-        """Start serving, create the administrator, then (by default) enforce IAM for every request."""
+    def start(self, *, enforce_iam: bool = True, keep_keys_in: Path | None = None) -> None:
+        """Start serving, create the administrator, then (by default) enforce IAM for every request.
+
+        ``keep_keys_in``: a JSON file holding the administrator's keys; read if it exists (the same keys
+        as last time, so a restart does not change what scripts and shells exported), written otherwise.
+        """
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
         self._server.start()
         self.port = int(self._server.get_host_and_port()[1])
@@ -136,9 +160,25 @@ class MotoServer:
             "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
         }
+        if keep_keys_in is not None:
+            self._keep_keys(keep_keys_in)
         if enforce_iam:
             ActionAuthenticatorMixin.request_count = 0
             moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+
+    def _keep_keys(self, path: Path) -> None:
+        try:
+            kept = json.loads(path.read_text())
+        except (OSError, ValueError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(self.admin_credentials))
+            path.chmod(0o600)
+            return
+        # moto makes keys at random: give the administrator's new key the kept ID and secret.
+        user = iam_backends[ACCOUNT_ID]["aws"].users[ADMIN_USER]
+        user.access_keys[0].access_key_id = kept["AWS_ACCESS_KEY_ID"]
+        user.access_keys[0].secret_access_key = kept["AWS_SECRET_ACCESS_KEY"]
+        self.admin_credentials = {key: kept[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 
     def stop(self) -> None:
         """Stop serving and close the listening socket."""

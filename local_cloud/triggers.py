@@ -11,13 +11,12 @@ function's retries and on-failure destination apply. ``fire`` runs one now (``ma
 from __future__ import annotations
 
 import json
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -29,6 +28,7 @@ from local_cloud.kinesis_mapping import KinesisMappingDriver
 from local_cloud.lambda_runtime import InvokeResult, LambdaRuntime
 from local_cloud.pipes import StreamToBusPipe, stack_pipes
 from local_cloud.queue_mapping import SqsMappingDriver
+from local_cloud.schedules import next_fire_time
 from local_cloud.settings import ACCOUNT_ID, REGION
 
 Log = Callable[[str], None]
@@ -204,7 +204,7 @@ class Triggers:
             )
             self.schedules[schedule["Name"]] = schedule
             self._next_fire[schedule["Name"]] = next_fire_time(
-                schedule["ScheduleExpression"], datetime.now(UTC)
+                schedule["ScheduleExpression"], datetime.now(UTC), schedule.get("ScheduleExpressionTimezone")
             )
 
     def _client(self, service: str) -> Any:
@@ -264,7 +264,9 @@ class Triggers:
             for name, when in list(self._next_fire.items()):
                 schedule = self.schedules[name]
                 if when <= now and schedule.get("State", "ENABLED") == "ENABLED":
-                    self._next_fire[name] = next_fire_time(schedule["ScheduleExpression"], now)
+                    self._next_fire[name] = next_fire_time(
+                        schedule["ScheduleExpression"], now, schedule.get("ScheduleExpressionTimezone")
+                    )
                     threading.Thread(target=self.fire, args=(name, when), daemon=True).start()
 
     def fire(self, name: str | None = None, scheduled_time: datetime | None = None) -> InvokeResult:
@@ -297,61 +299,3 @@ def _fill_placeholders(text: str, schedule: dict[str, Any], when: datetime) -> s
         .replace("<aws.scheduler.attempt-number>", "1")
         .replace("<aws.scheduler.schedule-arn>", str(schedule.get("Arn", "")))
     )
-
-
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_DAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-    )
-}
-
-
-def next_fire_time(expression: str, after: datetime) -> datetime:
-    """The first time after ``after`` (UTC) that ``rate(...)``, ``cron(...)`` or ``at(...)`` fires."""
-    rate = _RATE.match(expression.strip())
-    if rate:
-        amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
-        return after + timedelta(**{f"{unit}s": amount})
-    if expression.startswith("at("):
-        moment = datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC)
-        return moment if moment > after else datetime.max.replace(tzinfo=UTC)
-    if not expression.startswith("cron("):
-        raise ValueError(f"schedule expression must be rate(), cron() or at(), got {expression!r}")
-    minute, hour, day, month, weekday, year = expression[5:-1].split()
-    candidate = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    for _ in range(366 * 24 * 60):
-        if (
-            _field_matches(minute, candidate.minute, {})
-            and _field_matches(hour, candidate.hour, {})
-            and _field_matches(day, candidate.day, {})
-            and _field_matches(month, candidate.month, _MONTHS)
-            and _field_matches(weekday, candidate.isoweekday() % 7 + 1, _DAYS)
-            and _field_matches(year, candidate.year, {})
-        ):
-            return candidate
-        candidate += timedelta(minutes=1)
-    return datetime.max.replace(tzinfo=UTC)
-
-
-def _field_matches(field: str, value: int, names: dict[str, int]) -> bool:
-    if field in ("*", "?"):
-        return True
-    for part in field.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-        if part in ("*", ""):
-            low, high = 0, 10_000
-        elif "-" in part:
-            first, last = part.split("-", 1)
-            low, high = int(names.get(first, first)), int(names.get(last, last))
-        else:
-            low = int(names.get(part, part))
-            high = low if step == 1 else 10_000
-        if low <= value <= high and (value - low) % step == 0:
-            return True
-    return False

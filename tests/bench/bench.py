@@ -10,6 +10,9 @@ Budget (issue 2): whole app with cdk-nag <= 1.6x the floor.
 The test targets run once each (they take minutes; one run says enough): `make test-fast` (budget
 <= 60 s, issue 10) and `make test` (the whole suite, end-to-end included).
 
+The local cloud (issue 14): ready time, warm request p50 on a kept-alive connection (and on new
+connections), `cdk deploy` update time ("--skip-local" leaves them out).
+
 `--compare DIR` also times the whole-app synth of another checkout (e.g. an older commit, cloned to
 DIR) with its own library (PYTHONPATH=DIR/constructs:DIR), interleaved with this one's runs.
 """
@@ -82,6 +85,53 @@ def load_note() -> str:
     return f"load average before: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
+def local_cloud_numbers() -> None:
+    """The local cloud (issue 14): ready time, warm request p50 on a kept-alive connection and on new
+    connections (SigV4-signed GETs to the orders API), and `cdk deploy` update time (one function's
+    code changed; the pinned CDK CLI; the deploy of version 1 is not timed)."""
+    sys.path[:0] = [str(REPO), str(REPO / "constructs")]
+    import requests
+    from requests_aws4auth import AWS4Auth
+
+    from local_cloud.cloud import LocalCloud
+    from local_cloud.settings import REGION, Ports
+    from tests.local import test_cdk_cli as cdk_cli
+
+    state = Path(tempfile.mkdtemp(prefix="bench-local-"))
+    started = time.perf_counter()
+    with LocalCloud(state_dir=state, ports=Ports.from_base(0), log=lambda message: None) as cloud:
+        print(f"local cloud ready (reference app, stage dev): {time.perf_counter() - started:.1f} s")
+        assert cloud.moto is not None
+        creds = cloud.moto.admin_credentials
+        auth = AWS4Auth(creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"], REGION, "execute-api")
+        url = next(u for name, u in cloud.endpoints.apis.items() if "rder" in name) + "orders/none"
+
+        def p50(session: requests.Session | None) -> float:
+            times = []
+            for _ in range(41):
+                begin = time.perf_counter()
+                (session or requests).get(url, auth=auth, timeout=30)
+                times.append(time.perf_counter() - begin)
+            return statistics.median(times[1:]) * 1000
+
+        p50(None)  # warm the function
+        print(f"warm request p50, kept-alive connection: {p50(requests.Session()):.1f} ms (40 requests)")
+        print(f"warm request p50, a new connection each: {p50(None):.1f} ms (40 requests)")
+        if not cdk_cli.CDK.exists():
+            print("cdk deploy update time: skipped (no node_modules)")
+            return
+        app = state / "cdk-app"
+        (app / "handler").mkdir(parents=True)
+        (app / "handler" / "index.py").write_text(cdk_cli.HANDLER % "v1")
+        (app / "app.py").write_text(cdk_cli.APP)
+        (app / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
+        cdk_cli._cdk(cloud, app, "deploy", "--require-approval", "never")
+        (app / "handler" / "index.py").write_text(cdk_cli.HANDLER % "v2")
+        begin = time.perf_counter()
+        cdk_cli._cdk(cloud, app, "deploy", "--require-approval", "never")
+        print(f"cdk deploy update time (code change, change set): {time.perf_counter() - begin:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -90,6 +140,7 @@ def main() -> None:
         "--skip-tests", action="store_true", help="skip timing `make test-fast` and `make test`"
     )
     parser.add_argument("--compare", type=Path, help="another checkout whose whole-app synth to time too")
+    parser.add_argument("--skip-local", action="store_true", help="skip the local cloud's numbers")
     args = parser.parse_args()
 
     print(load_note())
@@ -120,6 +171,9 @@ def main() -> None:
     print(f"ratio whole-app / floor without built-in validation: {medians['whole'] / medians['bare']:.2f}")
     if "compare" in medians:
         print(f"ratio whole-app / {args.compare}'s whole-app: {medians['whole'] / medians['compare']:.2f}")
+    if not args.skip_local:
+        print(load_note())
+        local_cloud_numbers()
     if args.skip_tests:
         return
     for target, budget in (("test-fast", TEST_FAST_BUDGET_S), ("test", None)):

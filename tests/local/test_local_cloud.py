@@ -15,14 +15,12 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from local_cloud.instance_lock import AlreadyRunning, InstanceLock
 from local_cloud.settings import REPO_ROOT
-from local_cloud.triggers import next_fire_time
 
 
 def _listening_ports() -> set[tuple[str, int]]:
@@ -92,18 +90,3 @@ def test_a_port_in_use_is_a_clear_error() -> None:
         taken.listen()
         with pytest.raises(OSError, match="in use"):
             HttpServer(taken.getsockname()[1], lambda request: None)  # type: ignore[arg-type,return-value]
-
-
-@pytest.mark.parametrize(
-    ("expression", "after", "expected"),
-    [
-        ("cron(0 * * * ? *)", "2026-11-23T19:35:10", "2026-11-23T20:00:00"),
-        ("cron(15 10 ? * MON-FRI *)", "2026-11-21T12:00:00", "2026-11-23T10:15:00"),  # Saturday -> Monday
-        ("cron(0/20 * * * ? *)", "2026-11-23T19:41:00", "2026-11-23T20:00:00"),
-        ("rate(5 minutes)", "2026-11-23T19:00:00", "2026-11-23T19:05:00"),
-        ("rate(1 day)", "2026-11-23T19:00:00", "2026-11-24T19:00:00"),
-    ],
-)
-def test_schedule_expressions_fire_when_scheduler_would(expression: str, after: str, expected: str) -> None:
-    moment = datetime.fromisoformat(after).replace(tzinfo=UTC)
-    assert next_fire_time(expression, moment) == datetime.fromisoformat(expected).replace(tzinfo=UTC)
