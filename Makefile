@@ -90,3 +90,19 @@ local-smoke: deps
 ## local-run-job: fire the exchange-rates schedule of the running `make local` now (JOB=<name part>)
 local-run-job: deps
 	$(PY) -m local_cloud run-job $(JOB)
+
+.PHONY: diagrams diagrams-check docs
+
+## diagrams: draw docs/diagrams/*.svg (one per reference stack and per example) from the synthesized
+## templates, with Graphviz compiled to WebAssembly (@viz-js/viz, pinned in package.json); commit the result
+diagrams: deps
+	$(PY) -m docs.tools.diagrams
+
+## diagrams-check: fail when a committed diagram differs from what the templates draw now
+diagrams-check: deps
+	$(PY) -m docs.tools.diagrams --check
+
+## docs: the API reference and guides (mkdocs + mkdocstrings, strict: a broken reference or a missing
+## docstring fails) into site_build/ (not site/: that is the notes web app)
+docs: deps
+	$(PY) -m mkdocs build --strict --clean --site-dir site_build
