@@ -9,6 +9,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # aws-cdk-lib's built-in template validation costs ~2.5 s per synth; cfn-lint checks every
 # template in the tests instead. cdk-nag runs regardless.
 export CDK_VALIDATION := false
+# mkdocs: no banner about Material's successor in `make docs`
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: synth test lint bench clean deps
 

@@ -268,7 +268,9 @@ class _Builder:
         for stack, _, props in self._of_type(
             "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"
         ):
-            keys.update(f"{stack.name}:{r}" for r in _refs(props.get("DestinationConfig", {}).get("OnFailure")))
+            keys.update(
+                f"{stack.name}:{r}" for r in _refs(props.get("DestinationConfig", {}).get("OnFailure"))
+            )
         for stack, _, props in self._of_type("AWS::Scheduler::Schedule"):
             keys.update(f"{stack.name}:{r}" for r in _refs(props.get("Target", {}).get("DeadLetterConfig")))
         for stack, _, props in self._of_type("AWS::Events::Rule"):
@@ -283,7 +285,9 @@ class _Builder:
         for stack, _, props in self._of_type("AWS::S3::Bucket"):
             keys.update(f"{stack.name}:{r}" for r in _refs(props.get("LoggingConfiguration")))
         for stack, _, props in self._of_type("AWS::CloudFront::Distribution"):
-            keys.update(f"{stack.name}:{r}" for r in _refs(props.get("DistributionConfig", {}).get("Logging")))
+            keys.update(
+                f"{stack.name}:{r}" for r in _refs(props.get("DistributionConfig", {}).get("Logging"))
+            )
         return keys
 
     @staticmethod
@@ -315,7 +319,7 @@ class _Builder:
             what = name.split(" ", 2)[2] if isinstance(name, str) and name.count(" ") >= 2 else "alarm"
             what += " (rolls back)" if logical in rollback else ""
             whats[what] = whats.get(what, 0) + 1
-        details = [f"{what} ×{count}" if count > 1 else what for what, count in whats.items()]
+        details = [f"{what} x{count}" if count > 1 else what for what, count in whats.items()]
         self.graph.nodes[key] = Node(key=key, kind="alarms", name=f"{len(alarms)} alarms", details=details)
         for logical, _ in alarms:
             self.owner[f"{stack.name}:{logical}"] = key
@@ -406,7 +410,7 @@ class _Builder:
 
     def _alarm_edges(self) -> None:
         drawn = {s.name for s in self.stacks}
-        for stack, logical, props in self._of_type("AWS::CloudWatch::Alarm"):
+        for stack, _, props in self._of_type("AWS::CloudWatch::Alarm"):
             group = f"{stack.name}:alarms"
             for topic in self.resolve(stack, props.get("AlarmActions")):
                 node = self.graph.nodes[topic]
@@ -478,10 +482,14 @@ def _html_label(node: Node) -> str:
     texts = [_width(header, 10), _width(leaf, 12, bold=True), _width(parent + "/", 9)]
     width = max([*texts, *(_width(d, 10) for d in node.details)])
     rows = [
-        f'<TR><TD BGCOLOR="{colour}" WIDTH="{width}"><FONT COLOR="white" POINT-SIZE="10">{html.escape(header)}</FONT></TD></TR>',
+        f'<TR><TD BGCOLOR="{colour}" WIDTH="{width}">'
+        f'<FONT COLOR="white" POINT-SIZE="10">{html.escape(header)}</FONT></TD></TR>',
     ]
     if parent:
-        rows.append(f'<TR><TD CELLPADDING="1"><FONT POINT-SIZE="9" COLOR="#545B64">{html.escape(parent)}/</FONT></TD></TR>')
+        rows.append(
+            f'<TR><TD CELLPADDING="1"><FONT POINT-SIZE="9" COLOR="#545B64">'
+            f"{html.escape(parent)}/</FONT></TD></TR>"
+        )
     rows.append(f"<TR><TD><B>{html.escape(leaf)}</B></TD></TR>")
     rows += [f'<TR><TD><FONT POINT-SIZE="10">{html.escape(d)}</FONT></TD></TR>' for d in node.details]
     border = "2" if node.kind == "failures" else "1"
@@ -502,7 +510,7 @@ def to_dot(graph: Graph) -> str:
     lines = [
         f"digraph {_quote(graph.title)} {{",
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=16, labelloc=t, label={_quote(graph.title)},'
-        ' nodesep=0.25, ranksep=0.45, pad=0.2];',
+        " nodesep=0.25, ranksep=0.45, pad=0.2];",
         f'  node [shape=plain, fontname="{FONT}", fontsize=12];',
         f'  edge [fontname="{FONT}", fontsize=10, arrowsize=0.7];',
     ]
@@ -511,7 +519,9 @@ def to_dot(graph: Graph) -> str:
     entry = [ids[k] for k, n in graph.nodes.items() if n.kind == "clients"]
     if entry:
         lines.append("  { rank=source; " + "; ".join(sorted(entry)) + "; }")
-    for (source, target, label), attrs in sorted(graph.edges.items(), key=lambda e: (ids[e[0][0]], ids[e[0][1]])):
+    for (source, target, label), attrs in sorted(
+        graph.edges.items(), key=lambda e: (ids[e[0][0]], ids[e[0][1]])
+    ):
         extra = "".join(f", {name}={_quote(value)}" for name, value in sorted(attrs.items()))
         lines.append(f"  {ids[source]} -> {ids[target]} [label={_quote(label)}{extra}];")
     lines.append("}")

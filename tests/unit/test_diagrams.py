@@ -40,7 +40,9 @@ def test_example_diagrams_are_current(example_dots: dict[str, str]) -> None:
         assert (diagrams.OUT_DIR / f"{name}.svg").read_text() == svg, STALE.format(name)
 
 
-def test_no_committed_diagram_is_left_over(reference_dots: dict[str, str], example_dots: dict[str, str]) -> None:
+def test_no_committed_diagram_is_left_over(
+    reference_dots: dict[str, str], example_dots: dict[str, str]
+) -> None:
     drawn = {*reference_dots, *example_dots}
     assert {path.stem for path in Path(diagrams.OUT_DIR).glob("*.svg")} == drawn
 
@@ -80,6 +82,8 @@ def test_triggers_and_data_arrows_follow_the_template(reference_dots: dict[str, 
     assert "exchange-rates.example.com" in dot  # the external API from the function's environment
 
 
-def test_labels_carry_no_logical_id_hashes(reference_dots: dict[str, str], example_dots: dict[str, str]) -> None:
+def test_labels_carry_no_logical_id_hashes(
+    reference_dots: dict[str, str], example_dots: dict[str, str]
+) -> None:
     for name, dot in {**reference_dots, **example_dots}.items():
         assert not re.search(r"[0-9A-F]{8}\b", dot), name
