@@ -73,6 +73,7 @@ TYPE_KINDS = {
     "AWS::SecretsManager::Secret": "secret",
     "AWS::SNS::Topic": "topic",
     "AWS::ApiGateway::Account": "account",
+    "AWS::KMS::Key": "key",
 }
 
 FAILURE = {"color": "#D13212", "fontcolor": "#D13212", "style": "dashed", "penwidth": "1.6"}
@@ -234,6 +235,9 @@ class _Builder:
                 if kind == "queue" and key in failure_queues:
                     kind = "failures"
                 self._add(key, kind, stack, details=self._details(kind, resource.get("Properties", {})))
+        for stack, _, props in self._of_type("AWS::ApiGateway::Account"):
+            for role in _refs(props.get("CloudWatchRoleArn")):
+                self._add(f"{stack.name}:{role}", "role", stack)
         for stack in self.stacks:
             alarms = [
                 (logical, props)
@@ -368,15 +372,22 @@ class _Builder:
                     g.edge(f"{stack.name}:{logical}", queue, "undelivered events", FAILURE)
         self._grants()
         self._environment()
-        for stack, logical, props in self._of_type("AWS::SNS::Topic"):
-            for key in self.resolve(stack, props.get("KmsMasterKeyId")):
-                g.edge(key, f"{stack.name}:{logical}", "encrypts", CONTROL)
+        for key, node in sorted(g.nodes.items()):  # a customer-managed key -> what it encrypts
+            if node.kind in {"key", "function", "alarms"} or key not in self.resources:
+                continue
+            stack, resource = self.resources[key]
+            for target in self.resolve(stack, resource.get("Properties", {})):
+                if g.nodes[target].kind == "key":
+                    g.edge(target, key, "encrypts", CONTROL)
         for stack, _, props in self._of_type("AWS::SNS::Subscription"):
             for topic in self.resolve(stack, props.get("TopicArn")):
                 g.edge(topic, self._clients("subscribers"), str(props.get("Protocol", "notifies")))
         for stack, logical, props in self._of_type("AWS::ApiGateway::Account"):
+            stages = self._clients("REST API stages of the account")
+            g.edge(stages, f"{stack.name}:{logical}", "log through")
             for role in self.resolve(stack, props.get("CloudWatchRoleArn")):
-                g.edge(f"{stack.name}:{logical}", role, "writes logs as")
+                g.edge(f"{stack.name}:{logical}", role, "assumes")
+        self._publishers()
         self._alarm_edges()
         self._entry_points()
 
@@ -390,7 +401,7 @@ class _Builder:
                 actions = [actions] if isinstance(actions, str) else actions
                 for target in self.resolve(stack, statement.get("Resource")):
                     kind = self.graph.nodes[target].kind if target in self.graph.nodes else ""
-                    if kind in {"failures", "alarms", "function", ""}:
+                    if kind in {"failures", "alarms", "function", "key", ""}:
                         continue  # failure paths are drawn from the destinations, in red
                     for function in functions:
                         self.graph.edge(function, target, _access(actions))
@@ -407,6 +418,29 @@ class _Builder:
                     ext = f"external:{host}"
                     self.graph.nodes[ext] = Node(key=ext, kind="external", name=host)
                     self.graph.edge(key, ext, "HTTPS")
+
+    def _publishers(self) -> None:
+        """A drawn topic that alarms of other stacks notify: one box naming those stacks."""
+        drawn = {s.name for s in self.stacks}
+        for key, node in sorted(self.graph.nodes.items()):
+            if node.kind != "topic" or node.stack not in drawn:
+                continue
+            publishers = sorted(
+                {
+                    stack.name
+                    for stack, resource in self.resources.values()
+                    if stack.name not in drawn
+                    and resource.get("Type") == "AWS::CloudWatch::Alarm"
+                    and any(
+                        self.exports.get(ref[len("import:") :]) == key
+                        for ref in _refs(resource.get("Properties", {}).get("AlarmActions"))
+                    )
+                }
+            )
+            if publishers:
+                source = self._clients("alarms of the stacks")
+                self.graph.nodes[source].details = publishers
+                self.graph.edge(source, key, "ALARM and OK")
 
     def _alarm_edges(self) -> None:
         drawn = {s.name for s in self.stacks}
