@@ -3,7 +3,9 @@
 mkdocstrings (and griffe under it) silently skips what has no docstring, so the reference would just
 lack it. This check fails instead: each name in the package's ``__all__`` needs a docstring, each
 public method and property of a public class too, and every constructor argument must be described
-(an ``Args:`` entry, or for a dataclass field an ``Attributes:`` entry or its own docstring).
+(an ``Args:`` entry, or for a dataclass field an ``Attributes:`` entry or its own docstring), and a
+construct (a class taking ``scope``) with arguments of its own must say what bad input raises (a
+``Raises:`` section).
 Run by the mkdocs hook (docs/tools/mkdocs_hooks.py) and by tests/unit/test_docs.py.
 """
 
@@ -31,6 +33,14 @@ def _documented_names(obj: griffe.Object) -> set[str]:
             ):
                 names.update(item.name for item in section.value)
     return names
+
+
+def _sections(obj: griffe.Object) -> set[griffe.DocstringSectionKind]:
+    kinds: set[griffe.DocstringSectionKind] = set()
+    for candidate in (obj, obj.members.get("__init__")) if isinstance(obj, griffe.Class) else (obj,):
+        if candidate is not None and candidate.docstring is not None:
+            kinds.update(section.kind for section in candidate.docstring.parse("google"))
+    return kinds
 
 
 def _parameters(obj: griffe.Object) -> list[str]:
@@ -68,6 +78,9 @@ def _check(path: str, obj: griffe.Object) -> list[str]:
         has_own = member is not None and not isinstance(member, griffe.Alias) and bool(member.docstring)
         if parameter not in documented and not has_own:
             found.append(f"{path}: argument {parameter!r} is not described")
+    is_construct = isinstance(obj, griffe.Class) and any(p.name == "scope" for p in obj.parameters)
+    if is_construct and _parameters(obj) and griffe.DocstringSectionKind.raises not in _sections(obj):
+        found.append(f"{path}: no Raises section (what bad input raises)")
     if isinstance(obj, griffe.Class):
         for member_name, member in obj.members.items():
             if member_name.startswith("_") or isinstance(member, griffe.Alias) or member.inherited:

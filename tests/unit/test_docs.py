@@ -42,5 +42,6 @@ def test_an_undocumented_name_or_argument_is_reported(tmp_path: Path) -> None:
     assert problems(tmp_path) == [
         "serverless_patterns.Thing: no docstring",
         "serverless_patterns.Thing: argument 'colour' is not described",
+        "serverless_patterns.Thing: no Raises section (what bad input raises)",
         "serverless_patterns.Thing.grow: no docstring",
     ]
