@@ -370,6 +370,12 @@ class _Builder:
                     g.edge(f"{stack.name}:{logical}", target, "delivers")
                 for queue in self.resolve(stack, rule_target.get("DeadLetterConfig")):
                     g.edge(f"{stack.name}:{logical}", queue, "undelivered events", FAILURE)
+        for stack, logical, props in self._of_type("AWS::SQS::Queue"):
+            redrive = props.get("RedrivePolicy", {})
+            for queue in self.resolve(stack, redrive):
+                receives = redrive.get("maxReceiveCount") if isinstance(redrive, dict) else None
+                label = f"after {receives} receives" if receives else "dead letters"
+                g.edge(f"{stack.name}:{logical}", queue, label, FAILURE)
         self._grants()
         self._environment()
         for key, node in sorted(g.nodes.items()):  # a customer-managed key -> what it encrypts

@@ -87,3 +87,75 @@ def test_labels_carry_no_logical_id_hashes(
 ) -> None:
     for name, dot in {**reference_dots, **example_dots}.items():
         assert not re.search(r"[0-9A-F]{8}\b", dot), name
+
+
+def _template(resources: dict[str, dict[str, object]]) -> diagrams.StackInput:
+    return diagrams.StackInput("Worker", {"Resources": resources}, {})
+
+
+def _function(name: str) -> dict[str, dict[str, object]]:
+    return {
+        f"{name}Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "python3.14"}},
+        f"{name}Live": {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {"Name": "live", "FunctionName": {"Ref": f"{name}Fn"}},
+        },
+    }
+
+
+def test_queue_consumers_and_event_rules_are_drawn_with_their_dead_letters() -> None:
+    """The shapes the next patterns (a queue worker, an event fan-out) produce, from a template alone."""
+    graph = diagrams.build(
+        "worker",
+        [
+            _template(
+                {
+                    **_function("Worker"),
+                    **_function("Audit"),
+                    "Jobs": {
+                        "Type": "AWS::SQS::Queue",
+                        "Properties": {
+                            "RedrivePolicy": {
+                                "deadLetterTargetArn": {"Fn::GetAtt": ["JobsDlq", "Arn"]},
+                                "maxReceiveCount": 3,
+                            }
+                        },
+                    },
+                    "JobsDlq": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}},
+                    "Mapping": {
+                        "Type": "AWS::Lambda::EventSourceMapping",
+                        "Properties": {
+                            "EventSourceArn": {"Fn::GetAtt": ["Jobs", "Arn"]},
+                            "FunctionName": {"Ref": "WorkerLive"},
+                            "BatchSize": 10,
+                        },
+                    },
+                    "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "orders"}},
+                    "Rule": {
+                        "Type": "AWS::Events::Rule",
+                        "Properties": {
+                            "EventBusName": {"Ref": "Bus"},
+                            "Targets": [
+                                {
+                                    "Arn": {"Ref": "AuditLive"},
+                                    "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["RuleDlq", "Arn"]}},
+                                }
+                            ],
+                        },
+                    },
+                    "RuleDlq": {"Type": "AWS::SQS::Queue", "Properties": {}},
+                }
+            )
+        ],
+    )
+    kinds = {key.split(":")[1]: node.kind for key, node in graph.nodes.items()}
+    assert kinds["JobsDlq"] == kinds["RuleDlq"] == "failures" and kinds["Jobs"] == "queue"
+    edges = {
+        (source.split(":")[1], target.split(":")[1]): (label, style)
+        for (source, target, label), style in graph.edges.items()
+    }
+    assert edges[("Jobs", "WorkerFn")][0] == "batches of 10"
+    assert edges[("Jobs", "JobsDlq")] == ("after 3 receives", diagrams.FAILURE)
+    assert edges[("Bus", "Rule")][0] == "matching events"
+    assert edges[("Rule", "AuditFn")][0] == "delivers"
+    assert edges[("Rule", "RuleDlq")] == ("undelivered events", diagrams.FAILURE)
