@@ -9,6 +9,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # aws-cdk-lib's built-in template validation costs ~2.5 s per synth; cfn-lint checks every
 # template in the tests instead. cdk-nag runs regardless.
 export CDK_VALIDATION := false
+# mkdocs: no banner about Material's successor in `make docs`
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: synth test lint bench clean deps
 
@@ -109,3 +111,19 @@ local-app: deps
 ## the next `make local` starts clean (LOCAL_CLOUD_DIR, default .local-cloud)
 local-reset:
 	rm -rf "$${LOCAL_CLOUD_DIR:-.local-cloud}"
+
+.PHONY: diagrams diagrams-check docs
+
+## diagrams: draw docs/diagrams/*.svg (one per reference stack and per example) from the synthesized
+## templates, with Graphviz compiled to WebAssembly (@viz-js/viz, pinned in package.json); commit the result
+diagrams: deps
+	$(PY) -m docs.tools.diagrams
+
+## diagrams-check: fail when a committed diagram differs from what the templates draw now
+diagrams-check: deps
+	$(PY) -m docs.tools.diagrams --check
+
+## docs: the API reference and guides (mkdocs + mkdocstrings, strict: a broken reference or a missing
+## docstring fails) into site_build/ (not site/: that is the notes web app)
+docs: deps
+	$(PY) -m mkdocs build --strict --clean --site-dir site_build

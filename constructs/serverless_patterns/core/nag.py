@@ -11,6 +11,15 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge cdk-nag rule ``rule_id`` (e.g. ``AwsSolutions-SQS3``) on ``construct`` and below.
 
     The reason is part of the synthesized output, so say *why* the finding does not apply.
+
+    Args:
+        construct: where the acknowledgment applies (this construct and everything below it).
+        rule_id: the cdk-nag rule, e.g. ``AwsSolutions-IAM5``, optionally with its finding
+            (``AwsSolutions-IAM5[Resource::*]``).
+        reason: why the finding does not apply here; must not be blank.
+
+    Raises:
+        ValueError: ``reason`` is blank.
     """
     if not reason.strip():
         raise ValueError(f"an acknowledgment of {rule_id} needs a reason")

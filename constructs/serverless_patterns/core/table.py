@@ -51,6 +51,9 @@ class TableAccess:
 
     The same type in every pattern that has a table. ``read()`` holds no write action, so a read-only
     service cannot change data.
+
+    Attributes:
+        actions: the DynamoDB IAM actions granted (e.g. ``dynamodb:GetItem``), sorted.
     """
 
     actions: tuple[str, ...]

@@ -57,6 +57,13 @@ class Deployment:
 
     Each factory takes optional ``pre_traffic_hook`` / ``post_traffic_hook``: a Lambda function of
     yours (it must report to CodeDeploy itself) or a ``SmokeTest`` the library turns into a hook.
+
+    Attributes:
+        kind: ``"all_at_once"``, ``"canary"`` or ``"linear"`` (set by the factory).
+        percent: the share of traffic (percent) each step shifts; 100 for all at once.
+        interval: the time between steps (canary, linear); ``None`` for all at once.
+        pre_traffic_hook: run against the new version before it takes traffic; ``None`` for none.
+        post_traffic_hook: run after all traffic has shifted; ``None`` for none.
     """
 
     kind: str

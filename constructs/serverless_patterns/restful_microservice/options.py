@@ -33,6 +33,12 @@ class Authorization:
 
     Applies to every route's method (and to the 405 answer for undeclared methods); CORS preflight
     (OPTIONS) stays unauthenticated, because browsers send no credentials with it.
+
+    Attributes:
+        kind: ``"iam"``, ``"cognito"`` or ``"none"`` (set by the factory).
+        user_pools: the Cognito user pools whose tokens are accepted (``cognito`` only).
+        scopes: OAuth scopes of which an access token must carry one (``cognito`` only; empty: ID token).
+        reason: why the API is public (``none`` only; required there).
     """
 
     kind: str

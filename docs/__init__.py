@@ -1,0 +1,1 @@
+"""The documentation: pages for ``make docs``, diagrams from ``make diagrams``, and their tools."""

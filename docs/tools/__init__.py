@@ -1,0 +1,1 @@
+"""Tools behind ``make diagrams`` and ``make docs`` (not part of the library)."""
