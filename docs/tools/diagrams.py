@@ -46,6 +46,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "failures": ("SQS queue: kept failures", "#D13212"),
     "bus": ("EventBridge event bus", "#E7157B"),
     "rule": ("EventBridge rule", "#E7157B"),
+    "pipe": ("EventBridge Pipe", "#E7157B"),
+    "archive": ("EventBridge archive", "#E7157B"),
     "schedule": ("EventBridge Scheduler", "#E7157B"),
     "table": ("DynamoDB table", "#3334B9"),
     "bucket": ("S3 bucket", "#7AA116"),
@@ -66,6 +68,8 @@ TYPE_KINDS = {
     "AWS::SQS::Queue": "queue",
     "AWS::Events::EventBus": "bus",
     "AWS::Events::Rule": "rule",
+    "AWS::Pipes::Pipe": "pipe",
+    "AWS::Events::Archive": "archive",
     "AWS::Scheduler::Schedule": "schedule",
     "AWS::DynamoDB::GlobalTable": "table",
     "AWS::DynamoDB::Table": "table",
@@ -282,6 +286,8 @@ class _Builder:
                 keys.update(f"{stack.name}:{r}" for r in _refs(target.get("DeadLetterConfig")))
         for stack, _, props in self._of_type("AWS::SQS::Queue"):
             keys.update(f"{stack.name}:{r}" for r in _refs(props.get("RedrivePolicy")))
+        for stack, _, props in self._of_type("AWS::Pipes::Pipe"):
+            keys.update(f"{stack.name}:{r}" for r in _refs(props.get("SourceParameters")))
         return keys
 
     def _log_bucket_keys(self) -> set[str]:
@@ -303,6 +309,10 @@ class _Builder:
             if indexes:
                 details.append("GSI " + ", ".join(str(i) for i in indexes))
             return details
+        if kind == "pipe":
+            bus_target = props.get("TargetParameters", {}).get("EventBridgeEventBusParameters", {})
+            detail_type = bus_target.get("DetailType")
+            return [f"as {detail_type}"] if isinstance(detail_type, str) else []
         if kind == "schedule" and isinstance(props.get("ScheduleExpression"), str):
             return [props["ScheduleExpression"]]
         if kind in {"queue", "failures"} and isinstance(props.get("MessageRetentionPeriod"), int):
@@ -370,6 +380,17 @@ class _Builder:
                     g.edge(f"{stack.name}:{logical}", target, "delivers")
                 for queue in self.resolve(stack, rule_target.get("DeadLetterConfig")):
                     g.edge(f"{stack.name}:{logical}", queue, "undelivered events", FAILURE)
+        for stack, logical, props in self._of_type("AWS::Pipes::Pipe"):
+            pipe = f"{stack.name}:{logical}"
+            for source in self.resolve(stack, props.get("Source")):
+                g.edge(source, pipe, "stream records")
+            for target in self.resolve(stack, props.get("Target")):
+                g.edge(pipe, target, "events")
+            for queue in self.resolve(stack, props.get("SourceParameters")):
+                g.edge(pipe, queue, "undelivered records", FAILURE)
+        for stack, logical, props in self._of_type("AWS::Events::Archive"):
+            for bus in self.resolve(stack, props.get("SourceArn")):
+                g.edge(bus, f"{stack.name}:{logical}", "archives")
         for stack, logical, props in self._of_type("AWS::SQS::Queue"):
             redrive = props.get("RedrivePolicy", {})
             for queue in self.resolve(stack, redrive):
@@ -569,9 +590,9 @@ def to_dot(graph: Graph) -> str:
 
 
 _ORDER = [
-    "clients", "userpool", "distribution", "bucket", "api", "stream", "bus", "rule", "schedule",
-    "function", "secret", "external", "table", "queue", "failures", "account", "role", "key", "topic",
-    "alarms",
+    "clients", "userpool", "distribution", "bucket", "api", "stream", "pipe", "bus", "archive", "rule",
+    "schedule", "function", "secret", "external", "table", "queue", "failures", "account", "role", "key",
+    "topic", "alarms",
 ]  # fmt: skip
 
 
@@ -642,13 +663,18 @@ def example_dot(path: Path, inputs: list[StackInput]) -> tuple[str, str]:
     return f"example-{path.stem}", to_dot(build(f"examples/{path.name}", inputs, inputs))
 
 
+def example_apps() -> list[Path]:
+    """The example apps (``examples/*.py`` with ``add_stacks``), not the user's test file ``test_*.py``."""
+    return [path for path in sorted((REPO / "examples").glob("*.py")) if not path.name.startswith("test_")]
+
+
 def all_dots() -> dict[str, str]:
     """Every diagram's DOT: the reference stacks (stage dev) and every example."""
     from tests.harness.synth import synthesize
 
     dev = synthesize("dev")
     dots = reference_dots(reference_inputs(dev.stacks, dev.templates))
-    for path in sorted((REPO / "examples").glob("*.py")):
+    for path in example_apps():
         name, dot = example_dot(path, example_inputs(path))
         dots[name] = dot
     return dots

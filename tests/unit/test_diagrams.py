@@ -14,7 +14,10 @@ import pytest
 from docs.tools import diagrams
 from tests.harness.synth import REPO_ROOT, SynthesizedApp
 
-EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
+#: The example apps; examples/test_*.py is the user's test file, not an app.
+EXAMPLES = [
+    path for path in sorted((REPO_ROOT / "examples").glob("*.py")) if not path.stem.startswith("test_")
+]
 STALE = "docs/diagrams/{}.svg is stale: run `make diagrams` and commit the result"
 
 
