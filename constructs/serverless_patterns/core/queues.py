@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
@@ -37,8 +38,16 @@ class KeptFailures:
         return [self.present_alarm, self.near_expiry_alarm]
 
 
-def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, holds: str) -> KeptFailures:
-    """An SQS queue that keeps failed events for 14 days (SQS-managed encryption, SSL-only access), with an
+def kept_failures(
+    scope: Construct,
+    id: str,
+    *,
+    removal_policy: RemovalPolicy,
+    holds: str,
+    encryption_key: kms.IKey | None = None,
+) -> KeptFailures:
+    """An SQS queue that keeps failed events for 14 days (``encryption_key``, else SQS-managed encryption;
+    SSL-only access), with an
     alarm when it holds any message and one when the oldest nears expiry (12 days).
 
     It is the terminal store for what ``holds`` describes, so it has no dead-letter queue of its own;
@@ -47,7 +56,8 @@ def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, h
     queue = sqs.Queue(
         scope,
         id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key=encryption_key,
         enforce_ssl=True,
         retention_period=KEPT_FAILURES_RETENTION,
         removal_policy=removal_policy,
