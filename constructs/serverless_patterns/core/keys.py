@@ -36,6 +36,18 @@ LOGS_KEY_ACTIONS = (
 )
 
 
+#: What a function that writes a table encrypted with a customer-managed key may do with the key: CDK's
+#: ``grant_encrypt_decrypt`` without its wildcards (data keys and re-encryption spelled out).
+TABLE_WRITE_KEY_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+
+
 def check_encryption_key(encryption_key: kms.IKey | None) -> None:
     """Raises TypeError when ``encryption_key`` is neither ``None`` nor a ``kms.IKey``."""
     if encryption_key is not None:

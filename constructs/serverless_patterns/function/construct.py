@@ -112,6 +112,7 @@ class ServerlessFunction(Construct):
             encryption_key=encryption_key,
         )
         self.failure_queue: sqs.Queue = kept.queue
+        kept.grant_send(self.function)  # the function's role sends its failed async events
         """Where asynchronous invocations that failed every retry (or expired) are kept, 14 days."""
         self.alias: lambda_.Alias = self._create_alias(options)
         """The ``live`` alias: point every trigger here."""

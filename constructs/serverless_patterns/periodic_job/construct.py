@@ -213,6 +213,7 @@ class PeriodicJob(Construct):
         undelivered = undelivered_runs_queue(self, removal_policy, encryption_key)
         self.dead_letter_queue: sqs.Queue = undelivered.queue
         self.scheduler_role: iam.Role = scheduler_role(self)
+        undelivered.grant_send(self.scheduler_role)
         self.schedule: scheduler.Schedule = job_schedule(
             self, run, self.function.alias, self.scheduler_role, self.dead_letter_queue, options.description
         )

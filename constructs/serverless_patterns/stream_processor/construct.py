@@ -196,6 +196,7 @@ class StreamProcessor(Construct):
         grant_table(self.table, self.function.function, table_access, encryption_key)
 
         kept = build_failure_queue(self, removal_policy, encryption_key)
+        kept.grant_send(self.function.function)  # the mapping sends failures with the function's role
         self.failure_queue: sqs.Queue = kept.queue
         """The event source mapping's on-failure destination: metadata (shard, sequence range) of each batch
         the function gave up on, kept 14 days (``.function.failure_queue`` keeps failed async invocations)."""
