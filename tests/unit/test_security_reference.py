@@ -211,7 +211,7 @@ def test_every_service_trust_has_confused_deputy_conditions(
 ) -> None:
     app: SynthesizedApp = request.getfixturevalue(f"{stage}_app")
     services = set()
-    for stack, template in app.templates.items():
+    for template in app.templates.values():
         for lid, role in of_type(template, "AWS::IAM::Role").items():
             for statement in props(role)["AssumeRolePolicyDocument"]["Statement"]:
                 service = statement["Principal"]["Service"]
