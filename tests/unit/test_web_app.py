@@ -91,9 +91,14 @@ def test_site_bucket_is_private_ssl_only_encrypted_versioned_and_logged(any_app:
         "RestrictPublicBuckets": True,
     }
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
-        "ServerSideEncryptionByDefault"
-    ] == {"SSEAlgorithm": "AES256"}
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    if any_app.stage == "prod":  # SSE-KMS with the stack's key
+        assert encryption["ServerSideEncryptionByDefault"] == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": ["Key961B73FD", "Arn"]},
+        }
+    else:
+        assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logical_id(web_app.log_bucket)}
     assert "WebsiteConfiguration" not in bucket
     policies = [p["Properties"] for p in resources(template, "AWS::S3::BucketPolicy").values()]

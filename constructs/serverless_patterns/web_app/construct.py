@@ -218,13 +218,7 @@ class WebApp(Construct):
         self.table: dynamodb.ITable = self.backend.table
         self.alarms: list[cloudwatch.Alarm] = self.backend.alarms
 
-        self.waf: BuiltWaf | None = (
-            build_web_acl(
-                self, waf, cloudfront=True, encryption_key=encryption_key, removal_policy=removal_policy
-            )
-            if waf is not None
-            else None
-        )
+        self.waf: BuiltWaf | None = _distribution_waf(self, waf, encryption_key, removal_policy)
         site = build_site(
             self, settings, storage, users, self.backend, self.waf.web_acl_arn if self.waf else None
         )
@@ -236,3 +230,14 @@ class WebApp(Construct):
         self.api_url: str = site.api_url
         self.config: dict[str, str] = site.config
         self.site_deployment: s3deploy.BucketDeployment = site.site_deployment
+
+
+def _distribution_waf(
+    scope: Construct, waf: Waf | None, encryption_key: kms.IKey | None, removal_policy: RemovalPolicy
+) -> BuiltWaf | None:
+    """The distribution's web ACL (CLOUDFRONT scope; built here for ``Waf.new()``), or ``None``."""
+    if waf is None:
+        return None
+    return build_web_acl(
+        scope, waf, cloudfront=True, encryption_key=encryption_key, removal_policy=removal_policy
+    )
