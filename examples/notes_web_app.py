@@ -32,6 +32,8 @@ class NotesStack(Stack):
                 sort_key=dynamodb.Attribute(name="noteId", type=dynamodb.AttributeType.STRING),
             ),
             mfa=cognito.Mfa.REQUIRED,
+            # Anyone with an e-mail address may sign up and call the API: a decision, not a default.
+            self_sign_up=True,
         )
 
 

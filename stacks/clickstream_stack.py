@@ -28,6 +28,7 @@ class ClickstreamStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         retention = Duration.days(7) if config.is_production else Duration.hours(24)
+        self.key = config.key(self, "clickstream pipeline")
         self.pipeline = StreamProcessor(
             self,
             "Clickstream",
@@ -47,6 +48,8 @@ class ClickstreamStack(Stack):
             table_access=TableAccess.of("dynamodb:PutItem", "dynamodb:UpdateItem"),
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
+            encryption_key=self.key,
+            backup=config.hardened,
             shard_count=None if config.is_production else 1,
             retention=retention,
             batch_size=100,

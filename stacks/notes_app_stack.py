@@ -9,7 +9,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sns as sns
-from serverless_patterns import FunctionOptions, Route, TableAccess, TableOptions, WebApp
+from serverless_patterns import FunctionOptions, Route, TableAccess, TableOptions, Waf, WebApp
 
 from constructs import Construct
 from stacks.dashboard import add_dashboard
@@ -47,6 +47,7 @@ class NotesAppStack(Stack):
         self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        self.key = config.key(self, "notes app")
         self.web_app = WebApp(
             self,
             "Notes",
@@ -72,7 +73,28 @@ class NotesAppStack(Stack):
                 deployment=config.deployment(),
             ),
             mfa=cognito.Mfa.REQUIRED if config.is_production else cognito.Mfa.OPTIONAL,
+            # Notes is a public sign-up app: anyone with an e-mail address may create an account and then
+            # call the API for their own notes. Abuse is bounded by the stage throttle (and, in prod, the
+            # per-IP rate rule of the API's web ACL) and Cognito threat protection.
+            self_sign_up=True,
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
+            encryption_key=self.key,
+            waf=self.distribution_waf(config),
+            api_waf=config.waf(),
+            backup=config.hardened,
         )
         self.dashboard = add_dashboard(self, patterns=[self.web_app])
+
+    def distribution_waf(self, config: StageConfig) -> Waf | None:
+        """The distribution's web ACL when the stage is hardened.
+
+        A CloudFront ACL must live in us-east-1. Prod is pinned there (stage_config), so the stack builds
+        the ACL itself. A prod stage moved elsewhere (``-c prod_region=...``) must pass an ACL created in
+        us-east-1 (``-c notes_web_acl_arn=arn:aws:wafv2:us-east-1:...:global/webacl/...``), e.g. by a small
+        us-east-1 stack of your own; without one, WebApp stops the synth with a ValueError that says so.
+        """
+        if not config.hardened:
+            return None
+        existing = self.node.try_get_context("notes_web_acl_arn")
+        return Waf.existing(str(existing)) if existing else config.waf()

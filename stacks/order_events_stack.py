@@ -165,7 +165,22 @@ def _order_pipes(
     """One pipe per stream event name (a DynamoDB stream allows two readers: these are they)."""
     stream_arn = table.table_stream_arn
     assert stream_arn is not None, "the orders table needs a stream (TableOptions(stream=...))"
-    role = iam.Role(scope, "PipeRole", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"))
+    stack = Stack.of(scope)
+    # Confused deputy: EventBridge Pipes may assume the role only for a pipe of this account.
+    pipes_service = iam.ServicePrincipal(
+        "pipes.amazonaws.com",
+        conditions={
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": stack.format_arn(service="pipes", resource="pipe", resource_name="*")},
+        },
+    )
+    role = iam.Role(scope, "PipeRole", assumed_by=pipes_service)
+    acknowledge(
+        role,
+        "NIST.800.53.R5-IAMNoInlinePolicy",
+        "The pipes' own role: its inline policy names only this stack's stream, bus and failure queue; a "
+        "managed policy could be attached to other principals.",
+    )
     role.add_to_policy(
         iam.PolicyStatement(
             actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],

@@ -98,6 +98,7 @@ class OrdersApiStack(Stack):
         self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        self.key = config.key(self, "orders service")
         self.orders = RestfulMicroservice(
             self,
             "Orders",
@@ -140,6 +141,9 @@ class OrdersApiStack(Stack):
             ),
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
+            encryption_key=self.key,
+            waf=config.waf(),
+            backup=config.hardened,
         )
         self.table: dynamodb.ITable = self.orders.table
         """The orders table (its stream publishes the order events)."""

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from serverless_patterns.api_gateway_account import ApiGatewayCloudWatchRole
     from serverless_patterns.core.nag import acknowledge
     from serverless_patterns.core.table import TableAccess, TableOptions
+    from serverless_patterns.core.waf import Waf
     from serverless_patterns.event_fan_out import EventConsumer, EventFanOut
     from serverless_patterns.function import (
         Deployment,
@@ -53,6 +54,7 @@ _EXPORTS = {
     "StreamProcessor": "serverless_patterns.stream_processor",
     "TableAccess": "serverless_patterns.core.table",
     "TableOptions": "serverless_patterns.core.table",
+    "Waf": "serverless_patterns.core.waf",
     "WebApp": "serverless_patterns.web_app",
     "acknowledge": "serverless_patterns.core.nag",
 }
@@ -80,6 +82,7 @@ __all__ = [
     "StreamProcessor",
     "TableAccess",
     "TableOptions",
+    "Waf",
     "WebApp",
     "__version__",
     "acknowledge",

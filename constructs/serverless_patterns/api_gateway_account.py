@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.trust import acknowledge_inline_policy, trusted_service
 
 
 class ApiGatewayCloudWatchRole(Construct):
@@ -35,7 +36,7 @@ class ApiGatewayCloudWatchRole(Construct):
         self.role: iam.Role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            assumed_by=trusted_service(self, "apigateway.amazonaws.com"),
             description="API Gateway writes REST API execution and access logs (this account and region)",
             inline_policies={
                 "PushToCloudWatchLogs": iam.PolicyDocument(
@@ -58,6 +59,7 @@ class ApiGatewayCloudWatchRole(Construct):
         )
         """The role API Gateway assumes to write logs."""
         self.role.apply_removal_policy(RemovalPolicy.RETAIN)
+        acknowledge_inline_policy(self.role)
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",

@@ -55,14 +55,18 @@ def test_schedule_targets_the_live_alias_through_a_role_scoped_to_it(any_app: Sy
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3}
     assert '"scheduled_time":"<aws.scheduler.scheduled-time>"' in target["Input"]
-    # The scheduler's role: invoke the alias (not the function, not $LATEST), send to the DLQ. Nothing else.
+    # The scheduler's role: invoke the alias (not the function, not $LATEST), send to the DLQ (with the
+    # DLQ's key in prod: exactly what SQS needs to encrypt). Nothing else.
     statements = role_statements(template, role_id)
-    assert sorted((s["Action"], str(s["Resource"])) for s in statements) == sorted(
-        [
-            ("lambda:InvokeFunction", str({"Ref": alias_id})),
-            ("sqs:SendMessage", str({"Fn::GetAtt": [dlq_id, "Arn"]})),
-        ]
-    )
+    expected = [
+        ("lambda:InvokeFunction", str({"Ref": alias_id})),
+        ("sqs:SendMessage", str({"Fn::GetAtt": [dlq_id, "Arn"]})),
+    ]
+    if any_app.stage == "prod":
+        expected.append(
+            (str(["kms:Decrypt", "kms:GenerateDataKey"]), str({"Fn::GetAtt": ["Key961B73FD", "Arn"]}))
+        )
+    assert sorted((str(s["Action"]), str(s["Resource"])) for s in statements) == sorted(expected)
     trust = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
@@ -73,7 +77,11 @@ def test_dead_letter_queue_is_encrypted_and_ssl_only(any_app: SynthesizedApp) ->
     job = any_app.stacks["ExchangeRatesJob"].job  # type: ignore[attr-defined]
     dlq_id = logical_id(job.dead_letter_queue)
     queue = any_app.templates["ExchangeRatesJob"]["Resources"][dlq_id]["Properties"]
-    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 86400
+    if any_app.stage == "prod":  # the stack's customer-managed key
+        assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    else:
+        assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 86400
     template.has_resource_properties(
         "AWS::SQS::QueuePolicy",
         {

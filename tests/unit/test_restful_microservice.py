@@ -26,6 +26,7 @@ from serverless_patterns import (
     Route,
     TableAccess,
     TableOptions,
+    Waf,
 )
 from serverless_patterns.testing import (
     cfn_lint_findings,
@@ -124,7 +125,7 @@ def cognito_full() -> Built:
             ],
             time_to_live_attribute="expires_at",
         ),
-        web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc",
+        waf=Waf.existing("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc"),
         throttling_rate_limit=50,
         throttling_burst_limit=80,
         stage_name="v1",

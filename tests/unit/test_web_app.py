@@ -15,7 +15,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Match, Template
-from serverless_patterns import FunctionOptions, TableAccess, TableOptions, WebApp
+from serverless_patterns import FunctionOptions, TableAccess, TableOptions, Waf, WebApp
 from serverless_patterns.testing import cfn_lint_findings, logical_id, nag_findings
 
 from stacks.notes_app_stack import NOTE_ROUTES, SITE, SITE_TEST_FILES
@@ -46,7 +46,7 @@ def build(**kwargs: Any) -> tuple[Stack, WebApp, dict[str, Any]]:
         code_path=CODE,
         routes=NOTE_ROUTES,
         table_access=TableAccess.read(),
-        **kwargs,
+        **{"self_sign_up": True, **kwargs},
     )
     return stack, web_app, app.synth().get_stack_by_name(stack.stack_name).template
 
@@ -71,7 +71,8 @@ def custom_domain() -> tuple[Stack, WebApp, dict[str, Any]]:
         table_access=TableAccess.read(),
         domain_names=["notes.example.com"],
         certificate=certificate,
-        web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc",
+        waf=Waf.existing("arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc"),
+        self_sign_up=False,
         auth_domain_prefix="example-notes",
         content_security_policy="default-src 'self'",
     )
@@ -90,9 +91,14 @@ def test_site_bucket_is_private_ssl_only_encrypted_versioned_and_logged(any_app:
         "RestrictPublicBuckets": True,
     }
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
-        "ServerSideEncryptionByDefault"
-    ] == {"SSEAlgorithm": "AES256"}
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    if any_app.stage == "prod":  # SSE-KMS with the stack's key
+        assert encryption["ServerSideEncryptionByDefault"] == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": ["Key961B73FD", "Arn"]},
+        }
+    else:
+        assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logical_id(web_app.log_bucket)}
     assert "WebsiteConfiguration" not in bucket
     policies = [p["Properties"] for p in resources(template, "AWS::S3::BucketPolicy").values()]
@@ -423,7 +429,12 @@ def test_arguments_of_the_wrong_type_raise_clear_type_errors(kwargs: dict[str, A
 
 def _web_app(kwargs: dict[str, Any]) -> WebApp:
     stack = Stack(new_app(), "Invalid")
-    arguments: dict[str, Any] = {"site_path": SITE, "code_path": CODE, "table_access": TableAccess.read()}
+    arguments: dict[str, Any] = {
+        "site_path": SITE,
+        "code_path": CODE,
+        "table_access": TableAccess.read(),
+        "self_sign_up": True,
+    }
     arguments.update({name: value(stack) if callable(value) else value for name, value in kwargs.items()})
     return WebApp(stack, "Web", **arguments)
 
@@ -471,6 +482,7 @@ def test_function_options_and_an_existing_table_reach_the_backend() -> None:
         routes=NOTE_ROUTES,
         table=table,
         table_access=TableAccess.of("dynamodb:Query", "dynamodb:PutItem"),
+        self_sign_up=True,
         function=FunctionOptions(
             memory_size=512,
             timeout=Duration.seconds(20),

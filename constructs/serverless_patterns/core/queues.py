@@ -10,12 +10,16 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.alarms import alarm_name, alarm_on_any
 from serverless_patterns.core.nag import acknowledge
 
+#: What a sender needs of a customer-managed key to put a message on an SSE-KMS queue.
+SQS_SEND_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 #: How long a kept failure stays (SQS's maximum).
 KEPT_FAILURES_RETENTION = Duration.days(14)
 #: The "nearing expiry" alarm fires when the oldest kept failure is this old: two days before it is gone.
@@ -30,15 +34,31 @@ class KeptFailures:
     queue: sqs.Queue
     present_alarm: cloudwatch.Alarm
     near_expiry_alarm: cloudwatch.Alarm
+    encryption_key: kms.IKey | None = None
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
         """Both alarms."""
         return [self.present_alarm, self.near_expiry_alarm]
 
+    def grant_send(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` (the service role that writes failures here) use the queue's key, with exactly
+        what SQS needs to encrypt a message (``kms:GenerateDataKey``, ``kms:Decrypt``); the queue grant
+        itself comes from the destination that sends. Nothing without a key."""
+        if self.encryption_key is not None:
+            self.encryption_key.grant(grantee, *SQS_SEND_KEY_ACTIONS)
 
-def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, holds: str) -> KeptFailures:
-    """An SQS queue that keeps failed events for 14 days (SQS-managed encryption, SSL-only access), with an
+
+def kept_failures(
+    scope: Construct,
+    id: str,
+    *,
+    removal_policy: RemovalPolicy,
+    holds: str,
+    encryption_key: kms.IKey | None = None,
+) -> KeptFailures:
+    """An SQS queue that keeps failed events for 14 days (``encryption_key``, else SQS-managed encryption;
+    SSL-only access), with an
     alarm when it holds any message and one when the oldest nears expiry (12 days).
 
     It is the terminal store for what ``holds`` describes, so it has no dead-letter queue of its own;
@@ -47,11 +67,17 @@ def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, h
     queue = sqs.Queue(
         scope,
         id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.KMS_MANAGED if encryption_key else sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=KEPT_FAILURES_RETENTION,
         removal_policy=removal_policy,
     )
+    if encryption_key is not None:
+        # The key goes on the L1 resource, so CDK's send grants (Lambda destinations, scheduler DLQs) do not
+        # add their wildcard kms:GenerateDataKey*/kms:ReEncrypt* grants: grant_send grants the exact two.
+        resource = queue.node.default_child
+        assert isinstance(resource, sqs.CfnQueue)
+        resource.kms_master_key_id = encryption_key.key_arn
     reason = (
         f"This queue is itself the terminal store for {holds}; a dead-letter queue behind it would only "
         "move the same messages."
@@ -79,4 +105,6 @@ def kept_failures(scope: Construct, id: str, *, removal_policy: RemovalPolicy, h
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    return KeptFailures(queue=queue, present_alarm=present, near_expiry_alarm=near_expiry)
+    return KeptFailures(
+        queue=queue, present_alarm=present, near_expiry_alarm=near_expiry, encryption_key=encryption_key
+    )

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 
 from constructs import Construct
+from serverless_patterns.core.keys import TABLE_WRITE_KEY_ACTIONS
 from serverless_patterns.core.nag import acknowledge
 from serverless_patterns.core.validation import check_instance, is_token
 
@@ -217,15 +218,8 @@ def grant_table(
     table.grant(function, *access.actions)
     if encryption_key is not None:
         if access.writes:
-            encryption_key.grant_encrypt_decrypt(function)
-            assert function.role is not None
-            for family in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-                acknowledge(
-                    function.role,
-                    f"AwsSolutions-IAM5[Action::{family}]",
-                    "Writing to a table encrypted with a customer-managed key needs the key's data-key and "
-                    "re-encrypt action families (CDK's grant_encrypt_decrypt), on this one key only.",
-                )
+            # grant_encrypt_decrypt's actions, its kms:GenerateDataKey*/kms:ReEncrypt* spelled out.
+            encryption_key.grant(function, *TABLE_WRITE_KEY_ACTIONS)
         else:
             encryption_key.grant_decrypt(function)
     table_resource = table.node.default_child

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -22,8 +23,10 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.alarms import alarm_name, alarm_on_any, notify
+from serverless_patterns.core.keys import check_encryption_key
 from serverless_patterns.core.nag import acknowledge
 from serverless_patterns.core.queues import kept_failures
+from serverless_patterns.core.trust import acknowledge_inline_policy, trusted_service
 from serverless_patterns.core.validation import check_instance, is_token
 from serverless_patterns.function.deployment import Deployment, Hook, SmokeTest
 from serverless_patterns.function.options import (
@@ -58,11 +61,14 @@ class ServerlessFunction(Construct):
             as for every stateful resource of the library; DESTROY suits throw-away stages).
         alarm_topic: SNS topic that every alarm of the function notifies, on ALARM and on OK (default none:
             the alarms only show in the console and roll back deployments).
+        encryption_key: customer-managed KMS key for what the function stores at rest: its log groups
+            (its own and its smoke-test hook's; the key policy gains a CloudWatch Logs statement) and the
+            failure queue (default none: CloudWatch Logs' and SQS's own encryption).
 
     Raises:
         ValueError: ``code_path`` is not a folder, the handler's module is missing, or
             ``function.environment`` sets a variable the library sets itself.
-        TypeError: ``function`` is not a ``FunctionOptions``.
+        TypeError: ``function`` is not a ``FunctionOptions``, or ``encryption_key`` not a ``kms.IKey``.
     """
 
     def __init__(
@@ -74,8 +80,11 @@ class ServerlessFunction(Construct):
         function: FunctionOptions | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         options = _resolve_options(function, id)
+        check_encryption_key(encryption_key)
+        self._encryption_key = encryption_key
         code_folder = Path(code_path)
         _check_code(code_folder, options.handler)
         super().__init__(scope, id)
@@ -83,7 +92,11 @@ class ServerlessFunction(Construct):
         """The options this function was built with, the defaults filled in."""
 
         built = create_hardened_function(
-            self, code_path=code_folder, options=options, removal_policy=removal_policy
+            self,
+            code_path=code_folder,
+            options=options,
+            removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
         self.function: lambda_.Function = built.function
         """The Lambda function. Grant to it; trigger ``.alias`` instead of it."""
@@ -98,8 +111,10 @@ class ServerlessFunction(Construct):
             "AsyncFailureQueue",
             removal_policy=removal_policy,
             holds="failed async invocations (the live alias's on-failure destination)",
+            encryption_key=encryption_key,
         )
         self.failure_queue: sqs.Queue = kept.queue
+        kept.grant_send(self.function)  # the function's role sends its failed async events
         """Where asynchronous invocations that failed every retry (or expired) are kept, 14 days."""
         self.alias: lambda_.Alias = self._create_alias(options)
         """The ``live`` alias: point every trigger here."""
@@ -127,12 +142,12 @@ class ServerlessFunction(Construct):
             retry_attempts=options.async_retry_attempts,
             max_event_age=options.async_max_event_age,
         )
-        acknowledge(
-            self.function,
-            "Serverless-LambdaDLQ",
+        no_dlq = (
             "Failed async invocations go to the live alias's on-failure destination (.failure_queue), which "
-            "keeps the error and context a DLQ would drop; a DLQ as well would store every event twice.",
+            "keeps the error and context a DLQ would drop; a DLQ as well would store every event twice."
         )
+        acknowledge(self.function, "Serverless-LambdaDLQ", no_dlq)
+        acknowledge(self.function, "NIST.800.53.R5-LambdaDLQ", no_dlq)
         if provisioned is not None and provisioned.autoscaled:
             assert provisioned.max is not None
             scaling = alias.add_auto_scaling(min_capacity=provisioned.min, max_capacity=provisioned.max)
@@ -208,13 +223,25 @@ class ServerlessFunction(Construct):
     def _create_deployment(
         self, deployment: Deployment, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
     ) -> codedeploy.LambdaDeploymentGroup:
+        application = _codedeploy_application(Stack.of(self))
         role = iam.Role(
             self,
             "DeploymentRole",
-            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            # Only CodeDeploy deployment groups of this stack's application may assume it.
+            assumed_by=trusted_service(
+                self,
+                "codedeploy.amazonaws.com",
+                source_arn=Stack.of(self).format_arn(
+                    service="codedeploy",
+                    resource="deploymentgroup",
+                    resource_name=f"{application.application_name}/*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                ),
+            ),
             description="CodeDeploy traffic shifting for one function's live alias (scoped inline policy)",
         )
         self._deployment_role = role
+        acknowledge_inline_policy(role)
         # What AWSCodeDeployRoleForLambdaLimited grants, narrowed to this alias and its alarms.
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -242,7 +269,7 @@ class ServerlessFunction(Construct):
             self,
             "Deployment",
             alias=self.alias,
-            application=_codedeploy_application(Stack.of(self)),
+            application=application,
             deployment_config=deployment.deployment_config(self, "DeploymentConfig"),
             alarms=list(self.rollback_alarms),
             auto_rollback=codedeploy.AutoRollbackConfig(
@@ -268,6 +295,7 @@ class ServerlessFunction(Construct):
             smoke_test=hook,
             log_retention=log_retention,
             removal_policy=removal_policy,
+            encryption_key=self._encryption_key,
         ).function
         return hook_function
 

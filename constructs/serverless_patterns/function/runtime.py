@@ -11,11 +11,14 @@ from pathlib import Path
 
 from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
+from serverless_patterns.core.keys import acknowledge_default_log_encryption, key_for_logs
 from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.trust import acknowledge_inline_policy, trusted_service
 from serverless_patterns.function.bundling import code_asset
 from serverless_patterns.function.insights import saved_queries
 from serverless_patterns.function.options import FunctionOptions
@@ -52,7 +55,12 @@ class HardenedFunction:
 
 
 def create_hardened_function(
-    scope: Construct, *, code_path: Path, options: FunctionOptions, removal_policy: RemovalPolicy
+    scope: Construct,
+    *,
+    code_path: Path,
+    options: FunctionOptions,
+    removal_policy: RemovalPolicy,
+    encryption_key: kms.IKey | None = None,
 ) -> HardenedFunction:
     """Build a Lambda function with its own least-privilege role inside ``scope``.
 
@@ -68,11 +76,13 @@ def create_hardened_function(
         "LogGroup",
         retention=options.log_retention,
         removal_policy=removal_policy,
+        encryption_key=key_for_logs(encryption_key),
     )
+    acknowledge_default_log_encryption(log_group, encryption_key)
     role = iam.Role(
         scope,
         "Role",
-        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        assumed_by=trusted_service(scope, "lambda.amazonaws.com"),
         description=f"Execution role of {service_name} (least privilege, own log group only)",
     )
     log_group.grant_write(role)
@@ -103,6 +113,23 @@ def create_hardened_function(
         },
         reserved_concurrent_executions=options.reserved_concurrency,
     )
+    acknowledge_inline_policy(role)
+    acknowledge(
+        function,
+        "NIST.800.53.R5-LambdaInsideVPC",
+        "The function calls only AWS service APIs (DynamoDB, SQS, Kinesis, Secrets Manager, X-Ray, "
+        "CloudWatch) over TLS with SigV4, plus public HTTPS APIs; it reaches no private network. A VPC "
+        "would add NAT or endpoints, ENI cold starts and cost without guarding any resource; data access "
+        "is bounded by the role's resource-scoped grants.",
+    )
+    if options.reserved_concurrency is None:
+        acknowledge(
+            function,
+            "NIST.800.53.R5-LambdaConcurrency",
+            "No reserved concurrency was asked for (FunctionOptions.reserved_concurrency): the trigger "
+            "bounds it (API stage throttling, stream shards x parallelization, one schedule), and reserving "
+            "would take capacity from every other function of the account. Set it to cap the function.",
+        )
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
@@ -48,6 +49,7 @@ class SmokeTestHook(Construct):
         smoke_test: SmokeTest,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, id)
         environment = {
@@ -64,16 +66,20 @@ class SmokeTestHook(Construct):
             log_retention=log_retention,
         )
         built = create_hardened_function(
-            self, code_path=_hook_code_path(), options=options, removal_policy=removal_policy
+            self,
+            code_path=_hook_code_path(),
+            options=options,
+            removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
         self.function: lambda_.Function = built.function
         """The hook function CodeDeploy invokes."""
-        acknowledge(
-            self.function,
-            "Serverless-LambdaDLQ",
+        no_dlq = (
             "CodeDeploy waits for this hook's status report and fails the deployment when none arrives; a "
-            "dead-letter queue would keep the event but could not unblock or roll back the deployment.",
+            "dead-letter queue would keep the event but could not unblock or roll back the deployment."
         )
+        acknowledge(self.function, "Serverless-LambdaDLQ", no_dlq)
+        acknowledge(self.function, "NIST.800.53.R5-LambdaDLQ", no_dlq)
         built.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[target_version.function_arn])
         )

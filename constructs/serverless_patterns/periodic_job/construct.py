@@ -25,6 +25,8 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.alarms import notify
+from serverless_patterns.core.backup import TableBackup, back_up_tables, check_backup
+from serverless_patterns.core.keys import AtRest
 from serverless_patterns.core.nag import acknowledge
 from serverless_patterns.core.table import (
     TableAccess,
@@ -86,7 +88,9 @@ class PeriodicJob(Construct):
             on-demand, point-in-time recovery. Not allowed with ``table``.
         encryption_key: the customer-managed KMS key that encrypts the tables this job creates (the sink
             table and the idempotency table; default: DynamoDB's owned key), granted to the function as
-            its access needs. Needs a stack with an explicit region. The queues stay SQS-encrypted.
+            its access needs. Needs a stack with an explicit region. It also encrypts the function's log
+            groups, its failure queue, the dead-letter queue and the backup vault (default: SQS's and
+            CloudWatch Logs' own encryption).
         removal_policy: for the tables, queues and log group when the stack goes (default RETAIN, which
             also turns on the new tables' deletion protection; DESTROY suits throw-away stages).
         alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
@@ -113,6 +117,9 @@ class PeriodicJob(Construct):
             (default: derived from the schedule: the rate, or for cron the coarsest of every n
             hours, daily, weekly, monthly that fits the fields), 60 s..7 days. CloudWatch looks back
             at most 7 days, so a job that runs less often than weekly has no such alarm.
+        backup: back the new sink table up with AWS Backup: daily, each recovery point kept 35 days, in
+            this job's own vault (encrypted with ``encryption_key`` when given). Default False; not with
+            ``table=``. The idempotency table only holds run markers and is never backed up.
 
     Attributes:
         function: the job's ``ServerlessFunction`` (``.function``, ``.alias``, ``.role``,
@@ -166,33 +173,25 @@ class PeriodicJob(Construct):
         read_timeout: Duration | None = None,
         idempotency_ttl: Duration | None = None,
         missed_run_interval: Duration | None = None,
+        backup: bool = False,
     ) -> None:
         options = job_function_options(function, id)
         run = RunSchedule.of(
-            expression=schedule,
-            time_zone=time_zone,
-            flexible_window=flexible_window,
-            start=start,
-            end=end,
-            enabled=enabled,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
-            payload=payload,
+            expression=schedule, time_zone=time_zone, flexible_window=flexible_window, start=start, end=end,
+            enabled=enabled, retry_attempts=retry_attempts, max_event_age=max_event_age, payload=payload,
             missed_run_interval=missed_run_interval,
-        )
+        )  # fmt: skip
         api = ApiCall.of(
-            url=api_url,
-            key_secret=api_key_secret,
-            key_header=api_key_header,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            function_timeout=options.timeout,
-        )
+            url=api_url, key_secret=api_key_secret, key_header=api_key_header,
+            connect_timeout=connect_timeout, read_timeout=read_timeout, function_timeout=options.timeout,
+        )  # fmt: skip
         ttl = check_idempotency_ttl(idempotency_ttl)
         check_table_access(table_access)
         new_table = resolve_table_options(table, table_options, DEFAULT_TABLE_OPTIONS)
         check_key_region(scope, encryption_key)
+        check_backup(backup, owns_table=table is None)
         super().__init__(scope, id)
+        stored: AtRest = {"encryption_key": encryption_key, "removal_policy": removal_policy}
 
         self.table: dynamodb.ITable = sink_table(self, table, new_table, encryption_key, removal_policy)
         self.idempotency_table: dynamodb.TableV2 = idempotency_table(self, encryption_key, removal_policy)
@@ -203,7 +202,7 @@ class PeriodicJob(Construct):
             "Job",
             code_path=code_path,
             function=options.with_environment(environment, set_by="PeriodicJob"),
-            removal_policy=removal_policy,
+            **stored,
         )
 
         grant_table(self.table, self.function.function, table_access, encryption_key)
@@ -211,9 +210,10 @@ class PeriodicJob(Construct):
         if api_key_secret is not None:
             grant_secret(self.function.role, api_key_secret)
 
-        undelivered = undelivered_runs_queue(self, removal_policy)
+        undelivered = undelivered_runs_queue(self, removal_policy, encryption_key)
         self.dead_letter_queue: sqs.Queue = undelivered.queue
         self.scheduler_role: iam.Role = scheduler_role(self)
+        undelivered.grant_send(self.scheduler_role)
         self.schedule: scheduler.Schedule = job_schedule(
             self, run, self.function.alias, self.scheduler_role, self.dead_letter_queue, options.description
         )
@@ -227,3 +227,5 @@ class PeriodicJob(Construct):
         notify(self.alarms, alarm_topic)
 
         acknowledge(self.idempotency_table, "AwsSolutions-DDB3", NO_IDEMPOTENCY_BACKUPS)
+        # The idempotency table holds only 'this run happened' markers: never backed up (see above).
+        self.backup: TableBackup | None = back_up_tables(self, [self.table], **stored) if backup else None

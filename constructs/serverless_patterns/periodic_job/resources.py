@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from serverless_patterns.core.queues import KeptFailures, kept_failures
 from serverless_patterns.core.table import TableOptions, build_table, string_key
+from serverless_patterns.core.trust import acknowledge_inline_policy
 from serverless_patterns.periodic_job.options import (
     IDEMPOTENCY_KEY,
     IDEMPOTENCY_TTL_ATTRIBUTE,
@@ -92,13 +93,16 @@ def grant_secret(role: iam.IRole, secret: secretsmanager.ISecret) -> None:
         secret.encryption_key.grant_decrypt(role)
 
 
-def undelivered_runs_queue(scope: Construct, removal_policy: RemovalPolicy) -> KeptFailures:
+def undelivered_runs_queue(
+    scope: Construct, removal_policy: RemovalPolicy, encryption_key: kms.IKey | None = None
+) -> KeptFailures:
     """The queue ``DeadLetterQueue`` that keeps runs the scheduler could not deliver, 14 days, with its
     alarms (runs undelivered, oldest near expiry)."""
     return kept_failures(
         scope,
         "DeadLetterQueue",
         removal_policy=removal_policy,
+        encryption_key=encryption_key,
         holds="runs the scheduler could not deliver (its target's dead-letter queue)",
     )
 
@@ -109,7 +113,7 @@ def scheduler_role(scope: Construct) -> iam.Role:
     It starts empty; the schedule's target grants it the invoke and the dead-letter send it needs.
     """
     stack = Stack.of(scope)
-    return iam.Role(
+    role = iam.Role(
         scope,
         "SchedulerRole",
         assumed_by=iam.ServicePrincipal(
@@ -126,6 +130,8 @@ def scheduler_role(scope: Construct) -> iam.Role:
         ),
         description="EventBridge Scheduler: invoke one job's live alias, send to its dead-letter queue",
     )
+    acknowledge_inline_policy(role)
+    return role
 
 
 def job_schedule(

@@ -17,14 +17,27 @@ def acknowledge_api_findings(api: apigw.RestApi, settings: ApiSettings) -> None:
     """WAF (when no ACL is given), Cognito (when callers use IAM or nothing) and unauthenticated methods
     (deliberately public APIs, and CORS preflight)."""
     authorization = settings.authorization
-    if settings.web_acl_arn is None:
-        acknowledge(
-            api,
-            "AwsSolutions-APIG3",
-            "No WAF web ACL was passed (web_acl_arn): requests are bounded by stage throttling and "
-            f"{authorization.kind} authorization; pass web_acl_arn to put a WAFv2 ACL in front of the "
-            "stage.",
+    if settings.waf is None:
+        reason = (
+            "No WAF web ACL was asked for (waf=None): requests are bounded by stage throttling and "
+            f"{authorization.kind} authorization; pass waf=Waf.new() to put a WAFv2 ACL in front of the "
+            "stage."
         )
+        acknowledge(api, "AwsSolutions-APIG3", reason)
+        acknowledge(api, "NIST.800.53.R5-APIGWAssociatedWithWAF", reason)
+    acknowledge(
+        api,
+        "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
+        "No stage cache: every response depends on the caller and on current table data, so a cache "
+        "would serve stale or another caller's data; nothing is cached, so nothing is stored to encrypt.",
+    )
+    acknowledge(
+        api,
+        "NIST.800.53.R5-APIGWSSLEnabled",
+        "The rule asks for a client certificate that API Gateway presents to an HTTP backend; this API's "
+        "only backend is a Lambda integration invoked through AWS's signed service API, which has no "
+        "TLS client authentication to configure.",
+    )
     if authorization.kind != "cognito":
         reason = (
             "Callers authenticate with IAM (SigV4) on every method; a Cognito authorizer is for end users."

@@ -12,7 +12,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 
 from constructs import Construct
 from serverless_patterns.api_gateway_account import ApiGatewayCloudWatchRole
@@ -58,13 +57,6 @@ def build_api(
         usage_plan, api_key = _usage_plan(api, settings.usage_plan)
     method_options = _method_options(settings, authorizer)
     methods = _add_routes(scope, api, settings, request_validator, target, method_options)
-    if settings.web_acl_arn is not None:
-        wafv2.CfnWebACLAssociation(
-            scope,
-            "WebAclAssociation",
-            resource_arn=api.deployment_stage.stage_arn,
-            web_acl_arn=settings.web_acl_arn,
-        )
     return BuiltApi(api, request_validator, authorizer, usage_plan, api_key, methods)
 
 

@@ -30,6 +30,8 @@ from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 from serverless_patterns.core.alarms import notify
+from serverless_patterns.core.backup import TableBackup, back_up_tables, check_backup
+from serverless_patterns.core.keys import AtRest, acknowledge_default_log_encryption, key_for_logs
 from serverless_patterns.core.table import (
     TableAccess,
     TableOptions,
@@ -40,6 +42,7 @@ from serverless_patterns.core.table import (
     string_key,
 )
 from serverless_patterns.core.validation import check_duration_seconds, check_instance
+from serverless_patterns.core.waf import BuiltWaf, Waf, protect_regional
 from serverless_patterns.function import FunctionOptions, ServerlessFunction
 from serverless_patterns.function.options import DEFAULT_TIMEOUT
 from serverless_patterns.restful_microservice.acknowledgments import acknowledge_api_findings
@@ -88,7 +91,9 @@ class RestfulMicroservice(Construct):
             ``id``, string). The table is on demand, with point-in-time recovery, and
             deletion-protected exactly when ``removal_policy`` is RETAIN.
         encryption_key: the customer-managed KMS key of what this pattern stores at rest: the new
-            table's key (default: DynamoDB's owned key); needs a stack with an explicit region. With
+            table, the function's log groups and failure queue, the API's access logs, the WAF log group
+            and the backup vault (default: each service's own encryption). A new table with a key needs
+            a stack with an explicit region. With
             ``table=``, pass that table's customer-managed key. Either way the function is granted
             decrypt (and encrypt when ``table_access`` writes) on it.
         removal_policy: for the table, the log groups and the function's failure queue when the stack
@@ -109,7 +114,12 @@ class RestfulMicroservice(Construct):
         cors_allowed_headers: request headers allowed cross-origin (default: API Gateway's
             defaults: Content-Type, X-Amz-Date, Authorization, X-Api-Key, X-Amz-Security-Token,
             X-Amz-User-Agent).
-        web_acl_arn: a WAFv2 web ACL (REGIONAL scope) to associate with the stage (default none).
+        waf: a WAFv2 web ACL in front of the stage: ``Waf.new()`` (AWS managed common, known-bad-inputs and
+            IP-reputation rules, a per-client rate limit of 1000 requests per 5 minutes, logged to a log
+            group) or ``Waf.existing(arn)`` (REGIONAL scope). Default none.
+        backup: back the new table up with AWS Backup: daily, each recovery point kept 35 days, in this
+            pattern's own vault (encrypted with ``encryption_key`` when given). Default False; not with
+            ``table=`` (back an existing table up where it is defined).
         max_server_error_rate: alarm when more than this fraction of requests in a minute end in 5XX,
             strictly between 0 and 1 (default 0.05).
         max_latency_p99: alarm when the API's p99 latency stays above this for 2 minutes,
@@ -169,30 +179,24 @@ class RestfulMicroservice(Construct):
         cors_allowed_origins: Sequence[str] = (),
         cors_allow_credentials: bool = False,
         cors_allowed_headers: Sequence[str] | None = None,
-        web_acl_arn: str | None = None,
+        waf: Waf | None = None,
+        backup: bool = False,
         max_server_error_rate: float = 0.05,
         max_latency_p99: Duration | None = None,
         cloud_watch_role: bool = False,
     ) -> None:
         settings = ApiSettings(
-            authorization=authorization,
-            routes=routes,
-            stage_name=stage_name,
-            endpoint_type=endpoint_type,
-            throttling_rate_limit=throttling_rate_limit,
-            throttling_burst_limit=throttling_burst_limit,
-            usage_plan=usage_plan,
-            cors_allowed_origins=cors_allowed_origins,
-            cors_allow_credentials=cors_allow_credentials,
-            cors_allowed_headers=cors_allowed_headers,
-            web_acl_arn=web_acl_arn,
+            authorization=authorization, routes=routes, stage_name=stage_name, endpoint_type=endpoint_type,
+            throttling_rate_limit=throttling_rate_limit, throttling_burst_limit=throttling_burst_limit,
+            usage_plan=usage_plan, cors_allowed_origins=cors_allowed_origins,
+            cors_allow_credentials=cors_allow_credentials, cors_allowed_headers=cors_allowed_headers, waf=waf,
             max_server_error_rate=max_server_error_rate,
-            max_latency_p99=max_latency_p99 or DEFAULT_MAX_LATENCY_P99,
-            cloud_watch_role=cloud_watch_role,
-        )
+            max_latency_p99=max_latency_p99 or DEFAULT_MAX_LATENCY_P99, cloud_watch_role=cloud_watch_role,
+        )  # fmt: skip
         check_instance("table_access", table_access, TableAccess, _TABLE_ACCESS_FACTORIES)
         new_table = resolve_table_options(table, table_options, DEFAULT_TABLE_OPTIONS)
         check_key_region(scope, encryption_key if new_table is not None else None)
+        check_backup(backup, owns_table=new_table is not None)
         options = _function_options(function, id)
         super().__init__(scope, id)
         self.authorization: Authorization = authorization
@@ -202,14 +206,13 @@ class RestfulMicroservice(Construct):
         origins = ",".join(settings.cors_allowed_origins)
         variables = {"TABLE_NAME": self.table.table_name, "ALLOWED_ORIGINS": origins}
         options = options.with_environment(variables, set_by="RestfulMicroservice")
+        stored: AtRest = {"removal_policy": removal_policy, "encryption_key": encryption_key}
         self.function: ServerlessFunction = ServerlessFunction(
-            self, "Handler", code_path=code_path, function=options, removal_policy=removal_policy
+            self, "Handler", code_path=code_path, function=options, **stored
         )
         grant_table(self.table, self.function.function, table_access, encryption_key)
 
-        self.access_log_group: logs.LogGroup = logs.LogGroup(
-            self, "AccessLogs", retention=options.log_retention, removal_policy=removal_policy
-        )
+        self.access_log_group: logs.LogGroup = access_logs(self, options, encryption_key, removal_policy)
         self.api_name: str = f"{Stack.of(self).stack_name}-{options.service_name}"
         self.stage_name: str = stage_name
         built = build_api(
@@ -227,6 +230,9 @@ class RestfulMicroservice(Construct):
         self.usage_plan: apigw.UsagePlan | None = built.usage_plan
         self.api_key: apigw.IApiKey | None = built.api_key
         self.methods: dict[tuple[str, str], apigw.Method] = built.methods
+        stage_arn = built.api.deployment_stage.stage_arn
+        self.waf: BuiltWaf | None = protect_regional(self, settings.waf, resource_arn=stage_arn, **stored)
+        self.backup: TableBackup | None = back_up_tables(self, [self.table], **stored) if backup else None
 
         self.alarms: list[cloudwatch.Alarm] = [
             *self.function.alarms,
@@ -264,3 +270,18 @@ def _service_table(
     return build_table(
         scope, "Table", options=options, encryption_key=encryption_key, removal_policy=removal_policy
     )
+
+
+def access_logs(
+    scope: Construct, options: FunctionOptions, encryption_key: kms.IKey | None, removal_policy: RemovalPolicy
+) -> logs.LogGroup:
+    """The stage's access log group: the function's retention, ``encryption_key`` when given."""
+    group = logs.LogGroup(
+        scope,
+        "AccessLogs",
+        retention=options.log_retention,
+        removal_policy=removal_policy,
+        encryption_key=key_for_logs(encryption_key),
+    )
+    acknowledge_default_log_encryption(group, encryption_key)
+    return group

@@ -23,6 +23,7 @@ from serverless_patterns.core.validation import (
     is_token,
     string_tuple,
 )
+from serverless_patterns.core.waf import Waf
 from serverless_patterns.restful_microservice.options import (
     MAX_BURST_LIMIT,
     MAX_RATE_LIMIT,
@@ -57,7 +58,7 @@ class ApiSettings:
     cors_allowed_origins: Sequence[str]
     cors_allow_credentials: bool
     cors_allowed_headers: Sequence[str] | None
-    web_acl_arn: str | None
+    waf: Waf | None
     max_server_error_rate: float
     max_latency_p99: Duration
     cloud_watch_role: bool
@@ -104,6 +105,8 @@ class ApiSettings:
         check_instance("endpoint_type", self.endpoint_type, apigw.EndpointType, "an apigateway.EndpointType")
         if self.usage_plan is not None:
             check_instance("usage_plan", self.usage_plan, ApiKeyUsagePlan, "an ApiKeyUsagePlan")
+        if self.waf is not None:
+            check_instance("waf", self.waf, Waf, "Waf.new(...) or Waf.existing(web_acl_arn)")
         check_instance(
             "max_latency_p99",
             self.max_latency_p99,

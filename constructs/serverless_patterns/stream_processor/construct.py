@@ -22,6 +22,8 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core.alarms import notify
+from serverless_patterns.core.backup import TableBackup, back_up_tables, check_backup
+from serverless_patterns.core.keys import AtRest
 from serverless_patterns.core.table import (
     TableAccess,
     TableOptions,
@@ -83,7 +85,8 @@ class StreamProcessor(Construct):
             it (default: the AWS managed key ``aws/kinesis``), a new table too (default: DynamoDB's
             owned key; a stack with an explicit region is then required), and with an existing
             ``table`` it is taken as that table's key. The function may use it as reading the stream
-            and ``table_access`` need. An existing ``stream`` keeps its own key.
+            and ``table_access`` need. An existing ``stream`` keeps its own key. It also encrypts the
+            function's log groups and both failure queues, and the backup vault.
         removal_policy: for the stream, table, queues and log groups this construct creates (default
             RETAIN, with deletion protection on a retained table; DESTROY suits throw-away stages).
         alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
@@ -116,6 +119,9 @@ class StreamProcessor(Construct):
             the cost trade-off above).
         iterator_age_threshold: the iterator-age alarm fires when the oldest record waits longer
             than this for 5 minutes in a row, 1..86400 seconds (default 60 s).
+        backup: back the new table up with AWS Backup: daily, each recovery point kept 35 days, in this
+            pattern's own vault (encrypted with ``encryption_key`` when given). Default False; not with
+            ``table=`` (back an existing table up where it is defined).
 
     Raises:
         ValueError: a value out of its range, options of a new stream or table next to an existing
@@ -152,36 +158,31 @@ class StreamProcessor(Construct):
         tumbling_window: Duration | None = None,
         enhanced_fan_out: bool = False,
         iterator_age_threshold: Duration | None = None,
+        backup: bool = False,
     ) -> None:
         check_instance("table_access", table_access, TableAccess, "a TableAccess (e.g. TableAccess.write())")
         options = resolve_function_options(function, id)
         mapping = StreamMapping(
-            starting_position=starting_position,
-            starting_position_timestamp=starting_position_timestamp,
-            batch_size=batch_size,
-            max_batching_window=max_batching_window,
-            parallelization_factor=parallelization_factor,
-            bisect_batch_on_error=bisect_batch_on_error,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age or DEFAULT_MAX_RECORD_AGE,
-            report_batch_item_failures=report_batch_item_failures,
-            tumbling_window=tumbling_window,
-        )
+            starting_position=starting_position, starting_position_timestamp=starting_position_timestamp,
+            batch_size=batch_size, max_batching_window=max_batching_window,
+            parallelization_factor=parallelization_factor, bisect_batch_on_error=bisect_batch_on_error,
+            retry_attempts=retry_attempts, max_record_age=max_record_age or DEFAULT_MAX_RECORD_AGE,
+            report_batch_item_failures=report_batch_item_failures, tumbling_window=tumbling_window,
+        )  # fmt: skip
         check_stream_options(stream, shard_count, retention, mapping.max_record_age)
         iterator_age_threshold = resolve_iterator_age_threshold(iterator_age_threshold)
         new_table = resolve_new_table(scope, table, table_options, encryption_key)
+        check_backup(backup, owns_table=table is None)
         super().__init__(scope, id)
 
         self.stream: kinesis.IStream = stream or build_stream(
             self, shard_count, retention, encryption_key, removal_policy
         )
         """The Kinesis Data Stream the function reads."""
+        stored: AtRest = {"encryption_key": encryption_key, "removal_policy": removal_policy}
+        # new_table is set whenever table is None
         self.table: dynamodb.ITable = table or build_table(
-            self,
-            "Table",
-            options=new_table or DEFAULT_TABLE_OPTIONS,  # new_table is set whenever table is None
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
+            self, "Table", options=new_table or DEFAULT_TABLE_OPTIONS, **stored
         )
         """The DynamoDB table the handler writes to (``TABLE_NAME`` in its environment)."""
         self.function: ServerlessFunction = ServerlessFunction(
@@ -189,12 +190,13 @@ class StreamProcessor(Construct):
             "Processor",
             code_path=code_path,
             function=options.with_environment({"TABLE_NAME": self.table.table_name}, set_by=PATTERN),
-            removal_policy=removal_policy,
+            **stored,
         )
         """The processing function; the event source mapping targets ``.function.alias``."""
         grant_table(self.table, self.function.function, table_access, encryption_key)
 
-        kept = build_failure_queue(self, removal_policy)
+        kept = build_failure_queue(self, removal_policy, encryption_key)
+        kept.grant_send(self.function.function)  # the mapping sends failures with the function's role
         self.failure_queue: sqs.Queue = kept.queue
         """The event source mapping's on-failure destination: metadata (shard, sequence range) of each batch
         the function gave up on, kept 14 days (``.function.failure_queue`` keeps failed async invocations)."""
@@ -213,3 +215,5 @@ class StreamProcessor(Construct):
         self.alarms: list[cloudwatch.Alarm] = [*own.all, *kept.alarms, *self.function.alarms]
         """Iterator age and new failures (both roll back), the parked batches' alarms, the function's own."""
         notify(self.alarms, alarm_topic)
+        self.backup: TableBackup | None = back_up_tables(self, [self.table], **stored) if backup else None
+        """The table's AWS Backup plan and vault (``backup=True``), else ``None``."""

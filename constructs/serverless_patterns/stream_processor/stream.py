@@ -45,13 +45,16 @@ def build_stream(
     return stream
 
 
-def build_failure_queue(scope: Construct, removal_policy: RemovalPolicy) -> KeptFailures:
+def build_failure_queue(
+    scope: Construct, removal_policy: RemovalPolicy, encryption_key: kms.IKey | None = None
+) -> KeptFailures:
     """The event source mapping's on-failure destination (metadata of the batches it gave up on), with its
     alarms (batches parked, oldest near expiry)."""
     return kept_failures(
         scope,
         "StreamFailureQueue",
         removal_policy=removal_policy,
+        encryption_key=encryption_key,
         holds="records the stream's event source mapping gave up on (an operator redrives them from "
         "the stream)",
     )

@@ -34,6 +34,7 @@ from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 from serverless_patterns.core.table import TableAccess, TableOptions
+from serverless_patterns.core.waf import BuiltWaf, Waf, build_web_acl, check_cloudfront_waf
 from serverless_patterns.function import FunctionOptions, ServerlessFunction
 from serverless_patterns.restful_microservice import DEFAULT_ROUTES, Authorization, RestfulMicroservice, Route
 from serverless_patterns.web_app.backend import API_STAGE_NAME
@@ -64,7 +65,10 @@ class WebApp(Construct):
         table_options: the shape of the backend's new table (default: partition key ``id``, string).
         encryption_key: the customer-managed KMS key of the backend's table (new: its key, which needs a
             stack with an explicit region; with ``table=``: that table's key). The function is granted
-            its use. Default: DynamoDB's owned key.
+            its use. Default: DynamoDB's owned key. It also encrypts the backend's log groups, failure
+            queue and access logs, the site bucket (SSE-KMS; the key policy lets CloudFront distributions
+            of this account decrypt), the site deployment's logs, WAF logs and the backup vault. The
+            access-log bucket stays SSE-S3: CloudFront cannot log into an SSE-KMS bucket.
         removal_policy: for the buckets, the user pool and the backend's table, logs and queue when the
             stack goes (default RETAIN, which also protects the user pool and a new table from deletion;
             with DESTROY, buckets must be emptied first).
@@ -86,14 +90,25 @@ class WebApp(Construct):
         domain_names: custom domain names for the site (default none: the CloudFront domain only).
         certificate: ACM certificate in us-east-1 covering ``domain_names``; required with them, and
             then viewers must use TLS 1.2 (``TLS_V1_2_2021``) or newer.
-        web_acl_arn: ARN of a WAFv2 web ACL with CLOUDFRONT scope to put in front of the site
-            (default none).
+        waf: a WAFv2 web ACL in front of the distribution (default none): ``Waf.new()`` (AWS managed
+            common, known-bad-inputs and IP-reputation rules, a per-client-IP rate limit, logged) needs
+            a stack in us-east-1, where CloudFront ACLs live (ValueError otherwise);
+            ``Waf.existing(arn)`` takes an ACL with CLOUDFRONT scope created there.
+        api_waf: a WAFv2 web ACL (REGIONAL) in front of the API stage, as ``RestfulMicroservice``'s
+            ``waf`` (default none). The API's own URL stays reachable beside the distribution, so
+            protect it too when ``waf`` is set.
+        backup: back the new table up with AWS Backup (daily, kept 35 days, own vault); see
+            ``RestfulMicroservice`` (default False).
         mfa: multi-factor authentication: ``cognito.Mfa.OFF``, ``OPTIONAL`` or ``REQUIRED`` (default
             REQUIRED). The second factor is a TOTP authenticator app.
         threat_protection: Cognito threat protection (compromised credentials, adaptive
             authentication) in enforcement mode, on the Plus feature plan (default True). It is
             billed per monthly active user; switch it off only where that is a deliberate choice.
-        self_sign_up: let visitors create their own account (default True).
+        self_sign_up: required, no default, because it decides who can reach the API. True: anyone
+            with an e-mail address can create an account (the address is verified) and then call every
+            route of the API, within the stage throttling and, with ``api_waf``, the per-IP rate limit;
+            expect sign-up abuse (throw-away addresses, bots, Cognito e-mail quota) and budget for it.
+            False: only administrators create users (``AdminCreateUser``), as for internal tools.
         auth_domain_prefix: prefix of the hosted UI domain ``<prefix>.auth.<region>.amazoncognito.com``:
             1..63 lowercase letters, digits and hyphens, not containing aws, amazon or cognito.
             Default: derived from this construct's path and the account id (unique per account).
@@ -151,35 +166,30 @@ class WebApp(Construct):
         price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100,
         domain_names: Sequence[str] = (),
         certificate: acm.ICertificate | None = None,
-        web_acl_arn: str | None = None,
+        waf: Waf | None = None,
+        api_waf: Waf | None = None,
+        backup: bool = False,
         mfa: cognito.Mfa = cognito.Mfa.REQUIRED,
         threat_protection: bool = True,
-        self_sign_up: bool = True,
+        self_sign_up: bool,
         auth_domain_prefix: str | None = None,
         access_log_retention: Duration | None = None,
     ) -> None:
         settings = SiteSettings(
-            site_folder=Path(site_path),
-            site_exclude=site_exclude,
-            default_root_object=default_root_object,
-            single_page_app=single_page_app,
-            api_on_same_origin=api_on_same_origin,
-            content_security_policy=content_security_policy,
-            price_class=price_class,
-            domain_names=domain_names,
-            certificate=certificate,
-            web_acl_arn=web_acl_arn,
-            mfa=mfa,
-            threat_protection=threat_protection,
-            self_sign_up=self_sign_up,
+            site_folder=Path(site_path), site_exclude=site_exclude, default_root_object=default_root_object,
+            single_page_app=single_page_app, api_on_same_origin=api_on_same_origin,
+            content_security_policy=content_security_policy, price_class=price_class,
+            domain_names=domain_names, certificate=certificate, waf=waf, mfa=mfa,
+            threat_protection=threat_protection, self_sign_up=self_sign_up,
             auth_domain_prefix=auth_domain_prefix,
             access_log_retention=access_log_retention or DEFAULT_ACCESS_LOG_RETENTION,
-        )
+        )  # fmt: skip
+        check_cloudfront_waf(scope, waf)
         super().__init__(scope, id)
         # S3 access-log delivery through a bucket policy instead of the legacy LogDeliveryWrite ACL.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
 
-        storage = build_storage(self, settings, removal_policy)
+        storage = build_storage(self, settings, removal_policy, encryption_key)
         self.bucket: s3.Bucket = storage.bucket
         self.log_bucket: s3.Bucket = storage.log_bucket
         users = build_users(self, settings, removal_policy)
@@ -201,12 +211,17 @@ class WebApp(Construct):
             stage_name=API_STAGE_NAME,
             throttling_rate_limit=throttling_rate_limit,
             throttling_burst_limit=throttling_burst_limit,
+            waf=api_waf,
+            backup=backup,
         )
         self.function: ServerlessFunction = self.backend.function
         self.table: dynamodb.ITable = self.backend.table
         self.alarms: list[cloudwatch.Alarm] = self.backend.alarms
 
-        site = build_site(self, settings, storage, users, self.backend)
+        self.waf: BuiltWaf | None = _distribution_waf(self, waf, encryption_key, removal_policy)
+        site = build_site(
+            self, settings, storage, users, self.backend, self.waf.web_acl_arn if self.waf else None
+        )
         self.response_headers_policy: cloudfront.ResponseHeadersPolicy = site.response_headers_policy
         self.distribution: cloudfront.Distribution = site.distribution
         self.site_origins: list[str] = site.site_origins
@@ -215,3 +230,14 @@ class WebApp(Construct):
         self.api_url: str = site.api_url
         self.config: dict[str, str] = site.config
         self.site_deployment: s3deploy.BucketDeployment = site.site_deployment
+
+
+def _distribution_waf(
+    scope: Construct, waf: Waf | None, encryption_key: kms.IKey | None, removal_policy: RemovalPolicy
+) -> BuiltWaf | None:
+    """The distribution's web ACL (CLOUDFRONT scope; built here for ``Waf.new()``), or ``None``."""
+    if waf is None:
+        return None
+    return build_web_acl(
+        scope, waf, cloudfront=True, encryption_key=encryption_key, removal_policy=removal_policy
+    )

@@ -32,6 +32,7 @@ def build_cdn(
     log_bucket: s3.IBucket,
     api_domain: str,
     auth_base_url: str,
+    web_acl_arn: str | None = None,
 ) -> BuiltCdn:
     """The security-headers policy and the distribution serving ``bucket`` (origin access control),
     logging to ``log_bucket``, with the API at ``api_domain`` under ``/api/*`` when on the same origin.
@@ -51,6 +52,7 @@ def build_cdn(
         log_bucket=log_bucket,
         headers_policy=headers_policy,
         api_domain=api_domain if settings.api_on_same_origin else None,
+        web_acl_arn=web_acl_arn,
     )
     return BuiltCdn(headers_policy, distribution)
 
@@ -107,6 +109,7 @@ def _distribution(
     log_bucket: s3.IBucket,
     headers_policy: cloudfront.IResponseHeadersPolicy,
     api_domain: str | None,
+    web_acl_arn: str | None,
 ) -> cloudfront.Distribution:
     additional: dict[str, cloudfront.BehaviorOptions] = {}
     if api_domain is not None:
@@ -152,7 +155,7 @@ def _distribution(
         enable_logging=True,
         log_bucket=log_bucket,
         log_file_prefix="cloudfront/",
-        web_acl_id=settings.web_acl_arn,
+        web_acl_id=web_acl_arn,
     )
     _acknowledge_findings(distribution, settings)
     return distribution
@@ -167,17 +170,17 @@ def _acknowledge_findings(distribution: cloudfront.Distribution, settings: SiteS
             "whose TLS policy cannot be chosen; with domain_names and certificate the minimum is "
             "TLSv1.2_2021.",
         )
-    if settings.web_acl_arn is None:
+    if settings.waf is None:
         acknowledge(
             distribution,
             "AwsSolutions-CFR2",
-            "No WAF web ACL was passed (web_acl_arn): the site is static files, and the API behind it is "
-            "throttled and requires a Cognito token on every method; pass web_acl_arn to add WAF.",
+            "No WAF web ACL was asked for (waf=None): the site is static files, and the API behind it is "
+            "throttled and requires a Cognito token on every method; pass waf=Waf.new() to add WAF.",
         )
     acknowledge(
         distribution,
         "AwsSolutions-CFR1",
-        "The application is meant for users in every country; pass a WAF ACL (web_acl_arn) with geo "
+        "The application is meant for users in every country; pass a WAF ACL (Waf.existing) with geo "
         "rules where that is not so.",
     )
 

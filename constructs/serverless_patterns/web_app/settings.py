@@ -17,6 +17,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
 
 from serverless_patterns.core.validation import check_instance, is_token, string_tuple
+from serverless_patterns.core.waf import Waf
 
 #: How long access logs are kept when ``access_log_retention`` is not given.
 DEFAULT_ACCESS_LOG_RETENTION = Duration.days(90)
@@ -47,7 +48,7 @@ class SiteSettings:
     price_class: cloudfront.PriceClass
     domain_names: Sequence[str]
     certificate: acm.ICertificate | None
-    web_acl_arn: str | None
+    waf: Waf | None
     mfa: cognito.Mfa
     threat_protection: bool
     self_sign_up: bool

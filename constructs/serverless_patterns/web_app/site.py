@@ -19,7 +19,9 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
 
 from constructs import Construct
+from serverless_patterns.core.keys import acknowledge_default_log_encryption, key_for_logs
 from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.trust import acknowledge_inline_policy, trusted_service
 from serverless_patterns.restful_microservice import RestfulMicroservice
 from serverless_patterns.web_app.backend import allow_site_origin
 from serverless_patterns.web_app.distribution import build_cdn
@@ -42,7 +44,12 @@ class BuiltSite:
 
 
 def build_site(
-    scope: Construct, settings: SiteSettings, storage: SiteStorage, users: Users, backend: RestfulMicroservice
+    scope: Construct,
+    settings: SiteSettings,
+    storage: SiteStorage,
+    users: Users,
+    backend: RestfulMicroservice,
+    web_acl_arn: str | None = None,
 ) -> BuiltSite:
     """CloudFront in front of ``storage.bucket`` (and the API under ``/api/*`` on the same origin, else
     CORS for the site's origin on the API), the app client with the site's callback URLs, and the
@@ -60,6 +67,7 @@ def build_site(
         log_bucket=storage.log_bucket,
         api_domain=f"{backend.api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}",
         auth_base_url=users.domain.base_url(),
+        web_acl_arn=web_acl_arn,
     )
     origins = [f"https://{name}" for name in settings.domain_names]
     origins.append(f"https://{cdn.distribution.distribution_domain_name}")
@@ -101,13 +109,17 @@ def deploy_site(
         "SiteDeploymentLogs",
         retention=logs.RetentionDays.ONE_MONTH,
         removal_policy=RemovalPolicy.DESTROY,
+        # The site bucket's key (WebApp's encryption_key), if any, also encrypts the deployment's logs.
+        encryption_key=key_for_logs(bucket.encryption_key),
     )
+    acknowledge_default_log_encryption(log_group, bucket.encryption_key)
     role = iam.Role(
         scope,
         "SiteDeploymentRole",
-        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        assumed_by=trusted_service(scope, "lambda.amazonaws.com"),
         description="Copies the web app's site into its bucket and invalidates CloudFront (scoped)",
     )
+    acknowledge_inline_policy(role)
     deployment = s3deploy.BucketDeployment(
         scope,
         "SiteDeployment",
@@ -125,6 +137,9 @@ def deploy_site(
         role=role.without_policy_updates(),
     )
     log_group.grant_write(role)
+    if bucket.encryption_key is not None:
+        # Write (and read back, to prune) the site's objects encrypted with the bucket's key.
+        bucket.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
     _grant_deployment(role, deployment, bucket, distribution)
     _acknowledge_deployment_handler(Stack.of(scope))
     return deployment
@@ -200,6 +215,12 @@ def _acknowledge_deployment_handler(stack: Stack) -> None:
         + "invoked synchronously by CloudFormation, which records and reports every failure.",
         "Serverless-LambdaTracing": custom_resource + "its traces would show only S3 copies.",
         "Serverless-LambdaLatestVersion": custom_resource + "CloudFormation invokes the function itself.",
+        "NIST.800.53.R5-LambdaDLQ": custom_resource
+        + "invoked synchronously by CloudFormation, which records and reports every failure.",
+        "NIST.800.53.R5-LambdaConcurrency": custom_resource
+        + "it runs once per deployment of the stack, so it cannot exhaust the account's concurrency.",
+        "NIST.800.53.R5-LambdaInsideVPC": custom_resource
+        + "it only calls S3 and CloudFront public APIs (signed, over TLS) and reaches no private network.",
     }
     for rule, reason in reasons.items():
         acknowledge(handler, rule, reason)
