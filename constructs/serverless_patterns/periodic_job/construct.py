@@ -157,7 +157,7 @@ class PeriodicJob(Construct):
         start: datetime | None = None,
         end: datetime | None = None,
         enabled: bool = True,
-        retry_attempts: int = 3,
+        retry_attempts: int | float = 3,
         max_event_age: Duration | None = None,
         payload: Mapping[str, Any] | None = None,
         api_key_secret: secretsmanager.ISecret | None = None,

@@ -95,19 +95,14 @@ def deploy_site(
     distribution: cloudfront.IDistribution,
 ) -> s3deploy.BucketDeployment:
     """Copy the site (without ``exclude``) and ``config`` as ``config.json`` into ``bucket``, prune what
-    is gone, and invalidate ``distribution``'s cache; the deployment's role may do exactly that."""
-    log_group = logs.LogGroup(
-        scope,
-        "SiteDeploymentLogs",
-        retention=logs.RetentionDays.ONE_MONTH,
-        removal_policy=RemovalPolicy.DESTROY,
-    )
-    role = iam.Role(
-        scope,
-        "SiteDeploymentRole",
-        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        description="Copies the web app's site into its bucket and invalidates CloudFront (scoped)",
-    )
+    is gone, and invalidate ``distribution``'s cache.
+
+    aws-cdk-lib runs every ``BucketDeployment`` of a stack (same memory) on one singleton handler, which
+    keeps the role and log group of the first deployment that created it. So the role and log group
+    belong to the stack (``WebAppSiteDeploymentRole``/``-Logs``), and each WebApp adds its own exact
+    grants to that one role: a second WebApp's upload is allowed, and the role may do what the stack's
+    sites need, nothing else."""
+    role, log_group = _stack_deployment_role(Stack.of(scope))
     deployment = s3deploy.BucketDeployment(
         scope,
         "SiteDeployment",
@@ -124,10 +119,31 @@ def deploy_site(
         # CDK's own grants use wildcard actions (s3:GetObject*, s3:List*, ...); the exact ones follow.
         role=role.without_policy_updates(),
     )
-    log_group.grant_write(role)
     _grant_deployment(role, deployment, bucket, distribution)
     _acknowledge_deployment_handler(Stack.of(scope))
     return deployment
+
+
+def _stack_deployment_role(stack: Stack) -> tuple[iam.Role, logs.LogGroup]:
+    """The stack's one site-deployment role and log group (created by the first WebApp)."""
+    role = stack.node.try_find_child("WebAppSiteDeploymentRole")
+    log_group = stack.node.try_find_child("WebAppSiteDeploymentLogs")
+    if isinstance(role, iam.Role) and isinstance(log_group, logs.LogGroup):
+        return role, log_group
+    log_group = logs.LogGroup(
+        stack,
+        "WebAppSiteDeploymentLogs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    role = iam.Role(
+        stack,
+        "WebAppSiteDeploymentRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description="Copies the stack's web app sites into their buckets and invalidates CloudFront (scoped)",
+    )
+    log_group.grant_write(role)
+    return role, log_group
 
 
 def _grant_deployment(
