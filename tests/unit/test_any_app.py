@@ -30,8 +30,8 @@ from serverless_patterns import (
 )
 from serverless_patterns.function.runtime import POWERTOOLS_LAYER_VERSION
 
-from tests.harness.compliance import nag_findings
 from stacks.notes_app_stack import SITE
+from tests.harness.compliance import nag_findings
 from tests.harness.synth import LAMBDA_SRC, logical_id, new_app
 
 ORDERS = LAMBDA_SRC / "orders_api"
@@ -90,6 +90,12 @@ def imported() -> tuple[Stack, dict[str, Any]]:
         "Shared",
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
+        global_secondary_indexes=[
+            dynamodb.GlobalSecondaryIndexPropsV2(
+                index_name="bySession",
+                partition_key=dynamodb.Attribute(name="session", type=dynamodb.AttributeType.STRING),
+            )
+        ],
     )
     stack = env_stack(app=app)
     named_key = kms.Key.from_key_arn(stack, "OrdersKey", KEY_ARN)
@@ -115,7 +121,11 @@ def imported() -> tuple[Stack, dict[str, Any]]:
             encryption_key=named_key,
         ),
         "clicks": StreamProcessor(
-            stack, "Clicks", code_path=CLICKS, table_access=TableAccess.write(), table=shared
+            stack,
+            "Clicks",
+            code_path=CLICKS,
+            table_access=TableAccess.of("dynamodb:PutItem", "dynamodb:Query"),
+            table=shared,
         ),
         "writer": RestfulMicroservice(
             stack,

@@ -95,7 +95,7 @@ def test_function_defaults(dev: tuple[Stack, ServerlessFunction, Template]) -> N
                             ":lambda:",
                             {"Ref": "AWS::Region"},
                             ":",
-                            # A region-agnostic stack picks the account Powertools publishes from at deploy time.
+                            # A region-agnostic stack picks the layer's account at deploy time.
                             {
                                 "Fn::If": [
                                     "PowertoolsLayerInUsgovwest1",
@@ -104,7 +104,13 @@ def test_function_defaults(dev: tuple[Stack, ServerlessFunction, Template]) -> N
                                         "Fn::If": [
                                             "PowertoolsLayerInUsgoveast1",
                                             "165087284144",
-                                            {"Fn::If": ["PowertoolsLayerInCnnorth1", "498634801083", "017000801446"]},
+                                            {
+                                                "Fn::If": [
+                                                    "PowertoolsLayerInCnnorth1",
+                                                    "498634801083",
+                                                    "017000801446",
+                                                ]
+                                            },
                                         ]
                                     },
                                 ]

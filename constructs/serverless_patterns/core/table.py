@@ -248,9 +248,14 @@ def grant_table(
     stack = Stack.of(table)
     if not stack.resolve(table_resource.global_secondary_indexes):
         return
+    table_arn = f"<{stack.resolve(table_resource.logical_id)}.Arn>"
+    if Stack.of(function) is not stack:
+        # A table of the user's other stack: the function's stack reads its ARN through the export that
+        # aws-cdk-lib creates for the grant (export_value returns that same export).
+        table_arn = _nag_resource(Stack.of(function), stack.export_value(table.table_arn))
     acknowledge(
         function.role,
-        f"AwsSolutions-IAM5[Resource::<{stack.resolve(table_resource.logical_id)}.Arn>/index/*]",
+        f"AwsSolutions-IAM5[Resource::{table_arn}/index/*]",
         "The table grant covers this one table's global secondary indexes (table ARN + '/index/*'), "
         "so the function can query them; nothing outside the table.",
     )
@@ -284,7 +289,8 @@ def _grant_imported_indexes(table: dynamodb.ITable, function: lambda_.Function, 
 
 def _nag_resource(stack: Stack, value: str) -> str:
     """How cdk-nag spells a resource in a finding id: ``Fn::GetAtt``/``Ref`` as ``<Id.Attr>``/``<Id>``,
-    pseudo parameters as ``<AWS::Region>``, ``Fn::Join`` concatenated."""
+    pseudo parameters as ``<AWS::Region>``, ``Fn::ImportValue`` as the export's name, ``Fn::Join``
+    concatenated."""
     resolved = stack.resolve(value)
     return _nag_text(resolved)
 
@@ -300,5 +306,5 @@ def _nag_text(value: object) -> str:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return f"<{'.'.join(value['Fn::GetAtt'])}>"
     if isinstance(value, dict) and "Fn::ImportValue" in value:
-        return f"<{_nag_text(value['Fn::ImportValue'])}>"
+        return _nag_text(value["Fn::ImportValue"])
     return str(value)
