@@ -89,7 +89,9 @@ class RestfulMicroservice(Construct):
             deletion-protected exactly when ``removal_policy`` is RETAIN.
         encryption_key: the customer-managed KMS key of what this pattern stores at rest: the new
             table's key (default: DynamoDB's owned key); needs a stack with an explicit region. With
-            ``table=``, pass that table's customer-managed key. Either way the function is granted
+            ``table=``, it names that table's customer-managed key (default: ``table.encryption_key``, set
+            by ``TableV2.from_table_attributes(..., encryption_key=key)`` or by a table of your other
+            stack). Either way the function is granted
             decrypt (and encrypt when ``table_access`` writes) on it.
         removal_policy: for the table, the log groups and the function's failure queue when the stack
             goes (default RETAIN; DESTROY suits throw-away stages).
