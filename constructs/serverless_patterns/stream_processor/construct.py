@@ -83,7 +83,8 @@ class StreamProcessor(Construct):
             it (default: the AWS managed key ``aws/kinesis``), a new table too (default: DynamoDB's
             owned key; a stack with an explicit region is then required), and with an existing
             ``table`` it is taken as that table's key (default there: ``table.encryption_key``). The
-            function may use it as reading the stream and ``table_access`` need. An existing ``stream`` keeps its own key.
+            function may use it as reading the stream and ``table_access`` need.
+            An existing ``stream`` keeps its own key.
         removal_policy: for the stream, table, queues and log groups this construct creates (default
             RETAIN, with deletion protection on a retained table; DESTROY suits throw-away stages).
         alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
