@@ -166,12 +166,13 @@ def _order_pipes(
     stream_arn = table.table_stream_arn
     assert stream_arn is not None, "the orders table needs a stream (TableOptions(stream=...))"
     stack = Stack.of(scope)
+    any_pipe_here = stack.format_arn(service="pipes", resource="pipe", resource_name="*")
     # Confused deputy: EventBridge Pipes may assume the role only for a pipe of this account.
     pipes_service = iam.ServicePrincipal(
         "pipes.amazonaws.com",
         conditions={
             "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": stack.format_arn(service="pipes", resource="pipe", resource_name="*")},
+            "ArnLike": {"aws:SourceArn": any_pipe_here},
         },
     )
     role = iam.Role(scope, "PipeRole", assumed_by=pipes_service)

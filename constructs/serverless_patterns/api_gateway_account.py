@@ -9,7 +9,7 @@ to this account's and region's CloudWatch Logs.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 
@@ -28,9 +28,15 @@ class ApiGatewayCloudWatchRole(Construct):
     Args:
         scope: the parent construct.
         id: the construct id.
+
+    Raises:
+        ValueError: the app already sets this account setting for the same account and region (another
+            ``ApiGatewayCloudWatchRole``, or ``cloud_watch_role=True`` on another service); both paths are
+            named. Stacks without an explicit account or region count as the same account and region.
     """
 
     def __init__(self, scope: Construct, id: str) -> None:
+        _refuse_second_setting(scope, id)
         super().__init__(scope, id)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
         self.role: iam.Role = iam.Role(
@@ -75,3 +81,21 @@ class ApiGatewayCloudWatchRole(Construct):
         )
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=self.role.role_arn)
         account.apply_removal_policy(RemovalPolicy.RETAIN)
+
+
+def _refuse_second_setting(scope: Construct, id: str) -> None:
+    """One ``AWS::ApiGateway::Account`` per account and region: two would overwrite each other's role, and
+    deleting either stack would leave the other's setting pointing at whatever the last deploy wrote."""
+    stack = Stack.of(scope)
+    where = (stack.account, stack.region)
+    for existing in scope.node.root.node.find_all():
+        if isinstance(existing, ApiGatewayCloudWatchRole):
+            other = Stack.of(existing)
+            if (other.account, other.region) == where:
+                raise ValueError(
+                    "API Gateway's CloudWatch Logs role is one setting per account and region, and this app "
+                    f"already sets it at {existing.node.path}; got a second one at {scope.node.path}/{id} "
+                    "(cloud_watch_role=True or ApiGatewayCloudWatchRole). Set it in one place only: "
+                    "cloud_watch_role=True on one service, or one ApiGatewayCloudWatchRole in a shared stack"
+                    " that the API stacks depend on."
+                )

@@ -94,7 +94,28 @@ def test_function_defaults(dev: tuple[Stack, ServerlessFunction, Template]) -> N
                             {"Ref": "AWS::Partition"},
                             ":lambda:",
                             {"Ref": "AWS::Region"},
-                            ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:36",
+                            ":",
+                            # A region-agnostic stack picks the layer's account at deploy time.
+                            {
+                                "Fn::If": [
+                                    "PowertoolsLayerInUsgovwest1",
+                                    "165093116878",
+                                    {
+                                        "Fn::If": [
+                                            "PowertoolsLayerInUsgoveast1",
+                                            "165087284144",
+                                            {
+                                                "Fn::If": [
+                                                    "PowertoolsLayerInCnnorth1",
+                                                    "498634801083",
+                                                    "017000801446",
+                                                ]
+                                            },
+                                        ]
+                                    },
+                                ]
+                            },
+                            ":layer:AWSLambdaPowertoolsPythonV3-python314-arm64:36",
                         ],
                     ]
                 }

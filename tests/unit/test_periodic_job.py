@@ -475,6 +475,7 @@ def test_tokens_pass_validation_untouched_and_reach_the_template() -> None:
         table_access=PUT,
         connect_timeout=Duration.seconds(seconds),
         idempotency_ttl=Duration.seconds(seconds),
+        missed_run_interval=Duration.hours(1),  # a token schedule needs it (the alarm's period)
     )
     template = dict(Template.from_stack(stack).to_json())
     variables = template["Resources"][logical_id(job.function.function)]["Properties"]["Environment"][

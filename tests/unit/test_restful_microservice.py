@@ -496,9 +496,9 @@ def test_function_options_land_on_the_function_and_the_api(tuned: Built) -> None
         "AWS::CodeDeploy::DeploymentConfig",
         {"TrafficRoutingConfig": Match.object_like({"Type": "TimeBasedCanary"})},
     )
-    # service_name names the API, description describes it, log_retention also keeps its access logs.
+    # The construct path names the API, description describes it, log_retention also keeps its access logs.
     assertions.has_resource_properties(
-        "AWS::ApiGateway::RestApi", {"Name": "Test-tuned", "Description": "Tuned service"}
+        "AWS::ApiGateway::RestApi", {"Name": "Test-Service", "Description": "Tuned service"}
     )
     access_logs = template["Resources"][logical_id(service.access_log_group)]["Properties"]
     assert access_logs["RetentionInDays"] == 30

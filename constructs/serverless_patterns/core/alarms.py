@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 
 from constructs import Construct, IConstruct
+from serverless_patterns.core.validation import is_token, token_seconds
 
 
 def alarm_name(scope: IConstruct, what: str) -> str:
@@ -15,10 +16,22 @@ def alarm_name(scope: IConstruct, what: str) -> str:
 
     The construct path is unique within a stack, so two instances of a pattern never share a name.
     """
+    return f"{Stack.of(scope).stack_name} {path_below_stack(scope)} {what}"
+
+
+def path_below_stack(scope: IConstruct) -> str:
+    """``scope``'s construct path below its stack (e.g. ``Orders/Handler``): unique within the stack."""
     stack = Stack.of(scope)
     path = scope.node.path
-    below_stack = path[len(stack.node.path) + 1 :] if path.startswith(stack.node.path + "/") else path
-    return f"{stack.stack_name} {below_stack} {what}"
+    return path[len(stack.node.path) + 1 :] if path.startswith(stack.node.path + "/") else path
+
+
+def physical_name(scope: IConstruct) -> str:
+    """``<stack name>-<construct path below the stack>``, e.g. ``Shop-Orders`` or ``Shop-Web/Backend``: the
+    name of a resource whose metrics alarms select by name (a REST API's ``ApiName``). Stack names are
+    unique per account and region and construct paths per stack, so two instances of a pattern (in one
+    stack, or under two parents) never watch each other's metrics."""
+    return f"{Stack.of(scope).stack_name}-{path_below_stack(scope)}"
 
 
 def alarm_on_any(
@@ -46,3 +59,29 @@ def notify(alarms: list[cloudwatch.Alarm], topic: sns.ITopic | None) -> None:
     for alarm in alarms:
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
+
+
+def duration_threshold(
+    name: str, metric: cloudwatch.Metric, limit: Duration, *, fraction: float = 1.0
+) -> tuple[cloudwatch.IMetric, float]:
+    """The metric and threshold of an alarm on a duration ``metric`` (in milliseconds) above ``fraction``
+    of ``limit`` (the argument ``name``).
+
+    A literal ``limit`` gives ``metric`` itself and the threshold in milliseconds. A token ``limit`` (e.g.
+    ``Duration.seconds(parameter.value_as_number)``) cannot be multiplied at synth time, and CloudFormation
+    has no arithmetic, so the metric is scaled instead: metric math ``m1 / (1000 * fraction)`` against
+    the token seconds as the threshold, which resolve together at deploy time.
+
+    Raises:
+        ValueError: a token ``limit`` that is not in seconds.
+    """
+    if not is_token(limit):
+        return metric, limit.to_milliseconds() * fraction
+    seconds = token_seconds(name, limit)
+    scaled = cloudwatch.MathExpression(
+        expression=f"m1 / {1000 * fraction:g}",
+        using_metrics={"m1": metric},
+        label=f"{metric.metric_name} in seconds" + (f" / {fraction:g}" if fraction != 1 else ""),
+        period=metric.period,
+    )
+    return scaled, seconds

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 
@@ -207,31 +208,105 @@ def build_table(
     )
 
 
+#: Actions that read through an index (the index ARN ``<table arn>/index/<name>`` is their resource too).
+INDEX_ACTIONS = ("dynamodb:PartiQLSelect", "dynamodb:Query", "dynamodb:Scan")
+
+
+def table_key(table: dynamodb.ITable, encryption_key: kms.IKey | None) -> kms.IKey | None:
+    """The customer-managed key of ``table``: ``encryption_key`` when given, else the table's own
+    (``table.encryption_key``: a ``TableV2``/``Table`` built with one, or imported with
+    ``from_table_attributes(..., encryption_key=key)``), else ``None``.
+
+    Raises:
+        TypeError: ``encryption_key`` is not a ``kms.IKey``.
+    """
+    if encryption_key is not None:
+        check_instance("encryption_key", encryption_key, kms.IKey, "a kms.IKey (e.g. kms.Key.from_key_arn)")
+        return encryption_key
+    return table.encryption_key
+
+
 def grant_table(
     table: dynamodb.ITable,
     function: lambda_.Function,
     access: TableAccess,
     encryption_key: kms.IKey | None,
 ) -> None:
-    """Grant ``access`` on ``table`` (and its indexes) to ``function``, and the matching use of
-    ``encryption_key`` (decrypt to read, encrypt too to write) when the table has one."""
+    """Grant ``access`` on ``table`` and its indexes to ``function``, and the matching use of the table's
+    customer-managed key (``table_key``: decrypt to read, encrypt too to write).
+
+    An imported table (``from_table_arn``/``from_table_name``/``from_table_attributes``) does not know its
+    indexes, so access that reads by index (Query, Scan, PartiQLSelect) is also granted on
+    ``<table arn>/index/*``: every index of that one table.
+    """
     table.grant(function, *access.actions)
-    if encryption_key is not None:
-        if access.writes:
-            # grant_encrypt_decrypt's actions, its kms:GenerateDataKey*/kms:ReEncrypt* spelled out.
-            encryption_key.grant(function, *TABLE_WRITE_KEY_ACTIONS)
-        else:
-            encryption_key.grant_decrypt(function)
+    assert function.role is not None
+    key = table_key(table, encryption_key)
+    if key is not None:
+        _grant_key(key, function, access)
     table_resource = table.node.default_child
     if not isinstance(table_resource, dynamodb.CfnGlobalTable | dynamodb.CfnTable):
+        _grant_imported_indexes(table, function, access)
         return
     stack = Stack.of(table)
     if not stack.resolve(table_resource.global_secondary_indexes):
         return
-    assert function.role is not None
+    table_arn = f"<{stack.resolve(table_resource.logical_id)}.Arn>"
+    if Stack.of(function) is not stack:
+        # A table of the user's other stack: the function's stack reads its ARN through the export that
+        # aws-cdk-lib creates for the grant (export_value returns that same export).
+        table_arn = _nag_resource(Stack.of(function), stack.export_value(table.table_arn))
     acknowledge(
         function.role,
-        f"AwsSolutions-IAM5[Resource::<{stack.resolve(table_resource.logical_id)}.Arn>/index/*]",
+        f"AwsSolutions-IAM5[Resource::{table_arn}/index/*]",
         "The table grant covers this one table's global secondary indexes (table ARN + '/index/*'), "
         "so the function can query them; nothing outside the table.",
     )
+
+
+def _grant_key(key: kms.IKey, function: lambda_.Function, access: TableAccess) -> None:
+    assert function.role is not None
+    if not access.writes:
+        key.grant_decrypt(function)
+        return
+    # grant_encrypt_decrypt's actions with its kms:GenerateDataKey*/kms:ReEncrypt* spelled out: no wildcard.
+    key.grant(function, *TABLE_WRITE_KEY_ACTIONS)
+
+
+def _grant_imported_indexes(table: dynamodb.ITable, function: lambda_.Function, access: TableAccess) -> None:
+    actions = sorted(set(access.actions) & set(INDEX_ACTIONS))
+    if not actions:
+        return
+    assert function.role is not None
+    index_arn = f"{table.table_arn}/index/*"
+    function.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[index_arn]))
+    stack = Stack.of(function)
+    acknowledge(
+        function.role,
+        f"AwsSolutions-IAM5[Resource::{_nag_resource(stack, index_arn)}]",
+        "The function may query and scan the indexes of this one existing table (table ARN + "
+        "'/index/*'); an imported table does not know its index names.",
+    )
+
+
+def _nag_resource(stack: Stack, value: str) -> str:
+    """How cdk-nag spells a resource in a finding id: ``Fn::GetAtt``/``Ref`` as ``<Id.Attr>``/``<Id>``,
+    pseudo parameters as ``<AWS::Region>``, ``Fn::ImportValue`` as the export's name, ``Fn::Join``
+    concatenated."""
+    resolved = stack.resolve(value)
+    return _nag_text(resolved)
+
+
+def _nag_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::ImportValue" in value:
+        return _nag_text(value["Fn::ImportValue"])
+    return str(value)

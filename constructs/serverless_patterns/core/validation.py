@@ -20,8 +20,23 @@ def is_token(value: object) -> bool:
     return bool(Token.is_unresolved(value))
 
 
+def check_is_number(name: str, value: object) -> None:
+    """Raise ``TypeError`` unless ``value`` is an ``int`` or ``float`` (a number token, such as
+    ``CfnParameter(...).value_as_number``, is a float); ``None`` passes, ``bool`` does not."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number (int or float), got {type(value).__name__} {value!r}")
+
+
 def check_int_range(name: str, value: float | None, low: float, high: float, unit: str = "") -> None:
-    """Raise unless ``low <= value <= high``; ``None`` and tokens are left alone."""
+    """Raise unless ``low <= value <= high``; ``None`` and tokens are left alone.
+
+    Raises:
+        TypeError: ``value`` is not a number.
+        ValueError: out of range or not whole.
+    """
+    check_is_number(name, value)
     if value is None or is_token(value):
         return
     suffix = f" {unit}" if unit else ""
@@ -31,6 +46,7 @@ def check_int_range(name: str, value: float | None, low: float, high: float, uni
 
 def check_number(name: str, value: float | None, low: float, high: float, unit: str) -> None:
     """Raise unless ``low <= value <= high`` (fractions allowed); ``None`` and tokens pass."""
+    check_is_number(name, value)
     if value is None or is_token(value):
         return
     if not low <= value <= high:
@@ -53,10 +69,27 @@ def _is_instance(value: object, expected: type) -> bool:
 
 
 def check_duration_seconds(
-    name: str, value: Duration | None, low_seconds: float, high_seconds: float | None = None
+    name: str,
+    value: Duration | None,
+    low_seconds: float,
+    high_seconds: float | None = None,
+    *,
+    token_unit: str = "seconds",
 ) -> None:
-    """Raise unless ``value`` lies in ``low_seconds..high_seconds`` (no upper bound when None)."""
-    if value is None or is_token(value):
+    """Raise unless ``value`` lies in ``low_seconds..high_seconds`` (no upper bound when None).
+
+    A token (e.g. ``Duration.seconds(parameter.value_as_number)``) is not range-checked, but must be in
+    ``token_unit``, the unit CDK and the library read it in (see ``token_amount``).
+
+    Raises:
+        TypeError: ``value`` is not a ``Duration``.
+        ValueError: out of range, or a token ``Duration`` in another unit.
+    """
+    if value is None:
+        return
+    check_duration_type(name, value)
+    if is_token(value):
+        token_amount(name, value, token_unit)
         return
     seconds = value.to_seconds()
     if seconds < low_seconds or (high_seconds is not None and seconds > high_seconds):
@@ -70,7 +103,9 @@ def check_duration_seconds(
 
 def check_whole_minutes(name: str, value: Duration) -> None:
     """Raise unless ``value`` is at least one minute and a whole number of minutes."""
+    check_duration_type(name, value)
     if is_token(value):
+        token_amount(name, value, "minutes")
         return
     seconds = value.to_seconds()
     if seconds < 60 or seconds % 60:
@@ -81,6 +116,7 @@ def check_whole_minutes(name: str, value: Duration) -> None:
 
 def check_open_interval(name: str, value: float | None, low: float, high: float) -> None:
     """Raise unless ``low < value < high`` (both ends excluded)."""
+    check_is_number(name, value)
     if value is None or is_token(value):
         return
     if not low < value < high:
@@ -96,3 +132,37 @@ def string_tuple(name: str, values: Sequence[str]) -> tuple[str, ...]:
     if isinstance(values, str):
         raise TypeError(f"{name} must be a sequence of strings, e.g. [{values!r}], got the string {values!r}")
     return tuple(values)
+
+
+def check_duration_type(name: str, value: object) -> None:
+    """Raise ``TypeError`` unless ``value`` is an ``aws_cdk.Duration``."""
+    if not isinstance(value, Duration):
+        raise TypeError(
+            f"{name} must be an aws_cdk.Duration (e.g. Duration.seconds(30)), got {type(value).__name__} "
+            f"{value!r}"
+        )
+
+
+def token_seconds(name: str, value: Duration) -> float:
+    """``token_amount(name, value, "seconds")``."""
+    return token_amount(name, value, "seconds")
+
+
+_UNITS = {"seconds": "to_seconds", "minutes": "to_minutes", "hours": "to_hours", "days": "to_days"}
+
+
+def token_amount(name: str, value: Duration, unit: str) -> float:
+    """``value`` in ``unit`` (seconds, minutes, hours or days); for a token (a ``CfnParameter``, ...) the
+    token itself, which CloudFormation resolves at deploy time. CDK cannot convert a token between units,
+    so a token must come in the unit it is read in, e.g. ``Duration.seconds(token)``.
+
+    Raises:
+        ValueError: a token ``Duration`` given in another unit (named ``name``).
+    """
+    try:
+        return float(getattr(value, _UNITS[unit])())
+    except RuntimeError as error:  # jsii: "Duration must be specified as 'Duration.seconds()' here ..."
+        raise ValueError(
+            f"{name} comes from a token (e.g. a CfnParameter), so it must be given in {unit}: "
+            f"Duration.{unit}(parameter.value_as_number), got a token Duration in another unit"
+        ) from error

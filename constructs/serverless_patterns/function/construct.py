@@ -22,12 +22,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns.core.alarms import alarm_name, alarm_on_any, notify
+from serverless_patterns.core.alarms import alarm_name, alarm_on_any, duration_threshold, notify
 from serverless_patterns.core.keys import check_encryption_key
 from serverless_patterns.core.nag import acknowledge
 from serverless_patterns.core.queues import kept_failures
 from serverless_patterns.core.trust import acknowledge_inline_policy, trusted_service
-from serverless_patterns.core.validation import check_instance, is_token
+from serverless_patterns.core.validation import check_instance
 from serverless_patterns.function.deployment import Deployment, Hook, SmokeTest
 from serverless_patterns.function.options import (
     DEFAULT_ASYNC_MAX_EVENT_AGE,
@@ -194,15 +194,17 @@ class ServerlessFunction(Construct):
             "minute (client errors are 4xx responses, not function errors).",
             metric=self._version_metric("Errors", "Sum"),
         )
-        threshold_ms = timeout.to_milliseconds() * 0.9 if not is_token(timeout) else 0
+        metric, threshold = duration_threshold(
+            "function.timeout", self._version_metric("Duration", "p99"), timeout, fraction=0.9
+        )
         duration = cloudwatch.Alarm(
             self,
             "DurationAlarm",
             alarm_name=alarm_name(self, "function p99 duration"),
             alarm_description="p99 duration of the version behind the live alias above 90% of the timeout "
             "for 2 minutes: it is about to time out.",
-            metric=self._version_metric("Duration", "p99"),
-            threshold=threshold_ms,
+            metric=metric,
+            threshold=threshold,
             evaluation_periods=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -48,8 +48,8 @@ class ProvisionedConcurrency:
         ValueError: a value out of its range.
     """
 
-    min: int
-    max: int | None = None
+    min: int | float
+    max: int | float | None = None
     utilization: float = 0.7
 
     def __post_init__(self) -> None:
@@ -59,7 +59,7 @@ class ProvisionedConcurrency:
         check_open_interval("ProvisionedConcurrency.utilization", self.utilization, 0, 1)
 
     @property
-    def upper_bound(self) -> int:
+    def upper_bound(self) -> int | float:
         """The most environments this setting can provision."""
         return self.max if self.max is not None else self.min
 
@@ -107,7 +107,7 @@ class FunctionOptions:
     reserved_concurrency: int | float | None = None
     provisioned_concurrency: ProvisionedConcurrency | None = None
     deployment: Deployment | None = None
-    async_retry_attempts: int = 2
+    async_retry_attempts: int | float = 2
     async_max_event_age: Duration | None = None
 
     def __post_init__(self) -> None:
@@ -125,6 +125,9 @@ class FunctionOptions:
 
     def _check_types(self) -> None:
         check_instance("handler", self.handler, str, "a str like 'handler.handler'")
+        for name in ("description", "service_name"):
+            if getattr(self, name) is not None:
+                check_instance(name, getattr(self, name), str, "a str")
         for name in ("timeout", "async_max_event_age"):
             value = getattr(self, name)
             if value is not None:

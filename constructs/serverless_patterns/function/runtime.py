@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, CfnCondition, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk.region_info import RegionInfo
 
 from constructs import Construct
 from serverless_patterns.core.keys import acknowledge_default_log_encryption, key_for_logs
@@ -30,18 +31,64 @@ PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
 POWERTOOLS_VERSION = "3.31.1"
 #: Layer version number that AWS published for POWERTOOLS_VERSION (python3.14, arm64).
 POWERTOOLS_LAYER_VERSION = 36
+#: The account that publishes the Powertools layer in every commercial region.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: Regions outside the commercial partition where Powertools publishes the layer, and the account there
+#: (Powertools docs, "Lambda Layer": AWS China and AWS GovCloud regions). Nowhere else outside ``aws``.
+POWERTOOLS_LAYER_ACCOUNTS_ELSEWHERE = {
+    "cn-north-1": "498634801083",
+    "us-gov-east-1": "165087284144",
+    "us-gov-west-1": "165093116878",
+}
 
 #: Files that never belong in a Lambda asset.
 ASSET_EXCLUDES = ["__pycache__", "*.pyc", "tests", ".pytest_cache", "*.md"]
 
 
-def powertools_layer_arn() -> str:
-    """The public Powertools layer ARN, built from the deploying stack's partition and region."""
+def powertools_layer_arn(scope: Construct) -> str:
+    """The public Powertools layer ARN for ``scope``'s stack: its partition and region, and the account
+    Powertools publishes the layer from there.
+
+    A stack with a region gets that region's account, or a ``ValueError`` where Powertools publishes no
+    layer (e.g. ``cn-northwest-1``, the ISO partitions). A region-agnostic stack picks the account at
+    deploy time (``Fn::If`` on ``AWS::Region``); deployed to a region without a layer, CloudFormation
+    then fails to find the layer version.
+
+    Raises:
+        ValueError: the stack's region has no published Powertools layer (the message names it).
+    """
+    stack = Stack.of(scope)
+    region = stack.region
+    account = _account_by_region(stack) if Token.is_unresolved(region) else _layer_account(region)
     return (
-        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{account}:layer:"
         f"AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}"
     )
+
+
+def _layer_account(region: str) -> str:
+    if region in POWERTOOLS_LAYER_ACCOUNTS_ELSEWHERE:
+        return POWERTOOLS_LAYER_ACCOUNTS_ELSEWHERE[region]
+    partition = RegionInfo.get(region).partition or "aws"
+    if partition != "aws":
+        published = ", ".join(sorted(POWERTOOLS_LAYER_ACCOUNTS_ELSEWHERE))
+        raise ValueError(
+            f"the stack's region {region!r} (partition {partition}) has no public Powertools for AWS Lambda "
+            f"(Python) layer: outside the commercial partition it is published only in {published}"
+        )
+    return POWERTOOLS_LAYER_ACCOUNT
+
+
+def _account_by_region(stack: Stack) -> str:
+    """The layer account chosen at deploy time from ``AWS::Region`` (one set of conditions per stack)."""
+    account: object = POWERTOOLS_LAYER_ACCOUNT
+    for region, region_account in sorted(POWERTOOLS_LAYER_ACCOUNTS_ELSEWHERE.items()):
+        condition_id = f"PowertoolsLayerIn{region.replace('-', '').title()}"
+        condition = stack.node.try_find_child(condition_id)
+        if not isinstance(condition, CfnCondition):
+            condition = CfnCondition(stack, condition_id, expression=Fn.condition_equals(Aws.REGION, region))
+        account = Fn.condition_if(condition.logical_id, region_account, account)
+    return Token.as_string(account)
 
 
 @dataclass(frozen=True)
@@ -104,7 +151,7 @@ def create_hardened_function(
         system_log_level_v2=lambda_.SystemLogLevel.INFO,
         tracing=lambda_.Tracing.ACTIVE,
         layers=[
-            lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", powertools_layer_arn())
+            lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", powertools_layer_arn(scope))
         ],
         environment={
             "POWERTOOLS_SERVICE_NAME": service_name,

@@ -83,7 +83,8 @@ class PeriodicJob(Construct):
             construct's id; the others as ``FunctionOptions`` documents them. ``function.description`` also
             describes the schedule. ``function.environment`` may not set the variables listed above.
         table: an existing sink table to write to (default: a new one; see ``table_options``). With
-            ``encryption_key``, that key is taken to be this table's key and granted to the function.
+            ``encryption_key``, that key is taken to be this table's key (else ``table.encryption_key``, e.g.
+            from ``from_table_attributes(..., encryption_key=key)``) and granted to the function.
         table_options: the shape of a new sink table (default ``TableOptions(partition_key=pk, string)``):
             on-demand, point-in-time recovery. Not allowed with ``table``.
         encryption_key: the customer-managed KMS key that encrypts the tables this job creates (the sink
@@ -164,7 +165,7 @@ class PeriodicJob(Construct):
         start: datetime | None = None,
         end: datetime | None = None,
         enabled: bool = True,
-        retry_attempts: int = 3,
+        retry_attempts: int | float = 3,
         max_event_age: Duration | None = None,
         payload: Mapping[str, Any] | None = None,
         api_key_secret: secretsmanager.ISecret | None = None,

@@ -105,7 +105,7 @@ class RunSchedule:
     start: datetime | None
     end: datetime | None
     enabled: bool
-    retry_attempts: int
+    retry_attempts: int | float
     max_event_age: Duration
     payload: Mapping[str, Any]
     alarm_interval_seconds: int
@@ -118,7 +118,7 @@ class RunSchedule:
         start: datetime | None,
         end: datetime | None,
         enabled: bool,
-        retry_attempts: int,
+        retry_attempts: int | float,
         max_event_age: Duration | None,
         payload: Mapping[str, Any] | None,
         missed_run_interval: Duration | None,
@@ -129,6 +129,11 @@ class RunSchedule:
             ValueError: a malformed expression, an unknown time zone, a window, date, retry count or
                 event age out of range.
         """
+        if is_token(expression) and missed_run_interval is None:
+            raise ValueError(
+                "schedule is a token (e.g. a CfnParameter), so the 'did not run' alarm cannot know how often "
+                "the job runs: pass missed_run_interval (a literal Duration) as well"
+            )
         schedule_seconds = check_schedule_expression("schedule", expression)
         check_time_zone("time_zone", time_zone)
         check_flexible_window("flexible_window", flexible_window)

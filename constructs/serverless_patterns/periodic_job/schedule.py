@@ -15,7 +15,7 @@ from datetime import datetime
 
 from aws_cdk import Duration
 
-from serverless_patterns.core.validation import check_duration_seconds, is_token
+from serverless_patterns.core.validation import check_duration_seconds, check_duration_type, is_token
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
@@ -175,6 +175,11 @@ def check_flexible_window(name: str, window: Duration | None) -> None:
     """
     if window is None:
         return
+    if is_token(window):
+        raise ValueError(
+            f"{name} must be a literal Duration (whole minutes, 1..1440): it sets how late a run may start, "
+            "which the 'did not run' alarm's period is computed from at synth time; got a token"
+        )
     check_duration_seconds(name, window, 60, 1440 * 60)
     if not is_token(window) and window.to_seconds() % 60:
         raise ValueError(f"{name} must be whole minutes, 1..1440, got {window.to_seconds():g} seconds")
@@ -220,9 +225,14 @@ def alarm_interval(
     """
     interval = schedule_seconds
     if missed_run_interval is not None:
+        check_duration_type("missed_run_interval", missed_run_interval)
+        if is_token(missed_run_interval):
+            raise ValueError(
+                "missed_run_interval must be a literal Duration (60 s..7 days): the 'did not run' alarm's "
+                "period and evaluation count are computed from it at synth time; got a token"
+            )
         check_duration_seconds("missed_run_interval", missed_run_interval, 60, WEEK)
-        if not is_token(missed_run_interval):
-            interval = int(missed_run_interval.to_seconds())
+        interval = int(missed_run_interval.to_seconds())
     if window is not None and not is_token(window) and interval <= WEEK:
         # A run may start this much later; CloudWatch still looks back at most 7 days.
         interval = min(WEEK, interval + int(window.to_seconds()))

@@ -6,7 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from constructs import Construct
-from serverless_patterns.core.alarms import alarm_name
+from serverless_patterns.core.alarms import alarm_name, duration_threshold
 from serverless_patterns.core.validation import is_token
 from serverless_patterns.function import ServerlessFunction
 from serverless_patterns.restful_microservice.settings import ApiSettings
@@ -40,19 +40,24 @@ def api_alarms(
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    latency = cloudwatch.Alarm(
-        scope,
-        "LatencyAlarm",
-        alarm_name=alarm_name(scope, "API p99 latency"),
-        alarm_description="p99 latency of the API above the agreed maximum for 2 minutes.",
-        metric=cloudwatch.Metric(
+    latency_metric, latency_threshold = duration_threshold(
+        "max_latency_p99",
+        cloudwatch.Metric(
             namespace="AWS/ApiGateway",
             metric_name="Latency",
             dimensions_map=dimensions,
             period=one_minute,
             statistic="p99",
         ),
-        threshold=settings.max_latency_p99.to_milliseconds() if not is_token(settings.max_latency_p99) else 0,
+        settings.max_latency_p99,
+    )
+    latency = cloudwatch.Alarm(
+        scope,
+        "LatencyAlarm",
+        alarm_name=alarm_name(scope, "API p99 latency"),
+        alarm_description="p99 latency of the API above the agreed maximum for 2 minutes.",
+        metric=latency_metric,
+        threshold=latency_threshold,
         evaluation_periods=2,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

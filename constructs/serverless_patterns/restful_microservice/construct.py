@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
@@ -29,7 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from constructs import Construct
-from serverless_patterns.core.alarms import notify
+from serverless_patterns.core.alarms import notify, physical_name
 from serverless_patterns.core.backup import TableBackup, back_up_tables, check_backup
 from serverless_patterns.core.keys import AtRest, acknowledge_default_log_encryption, key_for_logs
 from serverless_patterns.core.table import (
@@ -81,9 +81,9 @@ class RestfulMicroservice(Construct):
             ``/items``, GET/PUT/DELETE ``/items/{id}``). At least one; no method twice on a path.
         function: how the function runs (``FunctionOptions``). This pattern's defaults: the library's
             (256 MB, 10 s, all-at-once deployments), ``service_name`` = ``id``. ``timeout`` may be at
-            most 29 s (API Gateway's integration limit). ``service_name`` also names the API
-            (``<stack name>-<service name>``), ``description`` also describes it, and ``log_retention``
-            also applies to the API's access logs. ``environment`` may not set ``TABLE_NAME`` or
+            most 29 s (API Gateway's integration limit). ``description`` also describes the API (which
+            is named after this construct's path, see ``api_name``), and ``log_retention`` also
+            applies to the API's access logs. ``environment`` may not set ``TABLE_NAME`` or
             ``ALLOWED_ORIGINS``. The API alarms roll back ``deployment``.
         table: an existing table to use instead of creating one (``table_options`` must then be left
             out). Its key schema is the caller's business.
@@ -93,8 +93,9 @@ class RestfulMicroservice(Construct):
         encryption_key: the customer-managed KMS key of what this pattern stores at rest: the new
             table, the function's log groups and failure queue, the API's access logs, the WAF log group
             and the backup vault (default: each service's own encryption). A new table with a key needs
-            a stack with an explicit region. With
-            ``table=``, pass that table's customer-managed key. Either way the function is granted
+            a stack with an explicit region. With ``table=``, it names that table's customer-managed key
+            (default: ``table.encryption_key``, set by ``TableV2.from_table_attributes(...,
+            encryption_key=key)`` or by a table of your other stack). Either way the function is granted
             decrypt (and encrypt when ``table_access`` writes) on it.
         removal_policy: for the table, the log groups and the function's failure queue when the stack
             goes (default RETAIN; DESTROY suits throw-away stages).
@@ -137,7 +138,9 @@ class RestfulMicroservice(Construct):
             p99 latency). Each rolls back an in-progress deployment of the function.
         api: the REST API. Grant ``execute-api:Invoke`` with ``.api.arn_for_execute_api()`` (IAM auth).
         url: the stage's invoke URL, ending in ``/`` (e.g. ``https://abc.execute-api.../api/``).
-        api_name: the REST API's name (the ``ApiName`` dimension of its metrics).
+        api_name: the REST API's name, ``<stack name>-<construct path below the stack>`` (e.g.
+            ``Shop-Orders``): unique per construct path, so the API alarms (``ApiName`` dimension) of two
+            services never watch each other.
         stage_name: the API's one stage (the ``Stage`` dimension of its metrics).
         access_log_group: the API stage's JSON access logs.
         request_validator: validates bodies against route models and required query strings (400
@@ -174,7 +177,7 @@ class RestfulMicroservice(Construct):
         stage_name: str = "api",
         endpoint_type: apigw.EndpointType = apigw.EndpointType.REGIONAL,
         throttling_rate_limit: float = 100,
-        throttling_burst_limit: int = 200,
+        throttling_burst_limit: int | float = 200,
         usage_plan: ApiKeyUsagePlan | None = None,
         cors_allowed_origins: Sequence[str] = (),
         cors_allow_credentials: bool = False,
@@ -213,7 +216,7 @@ class RestfulMicroservice(Construct):
         grant_table(self.table, self.function.function, table_access, encryption_key)
 
         self.access_log_group: logs.LogGroup = access_logs(self, options, encryption_key, removal_policy)
-        self.api_name: str = f"{Stack.of(self).stack_name}-{options.service_name}"
+        self.api_name: str = physical_name(self)
         self.stage_name: str = stage_name
         built = build_api(
             self,

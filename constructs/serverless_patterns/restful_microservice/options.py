@@ -176,8 +176,8 @@ class ApiKeyUsagePlan:
     """
 
     rate_limit: float = 10
-    burst_limit: int = 20
-    quota_limit: int | None = None
+    burst_limit: int | float = 20
+    quota_limit: int | float | None = None
     quota_period: str = "DAY"
 
     def __post_init__(self) -> None:

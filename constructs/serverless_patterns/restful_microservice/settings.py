@@ -53,7 +53,7 @@ class ApiSettings:
     stage_name: str
     endpoint_type: apigw.EndpointType
     throttling_rate_limit: float
-    throttling_burst_limit: int
+    throttling_burst_limit: int | float
     usage_plan: ApiKeyUsagePlan | None
     cors_allowed_origins: Sequence[str]
     cors_allow_credentials: bool

@@ -11,8 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns.core.alarms import alarm_name, alarm_on_any
-from serverless_patterns.core.validation import is_token
+from serverless_patterns.core.alarms import alarm_name, alarm_on_any, duration_threshold
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,19 @@ def build_stream_alarms(
 ) -> StreamAlarms:
     """The alarms on ``alias``'s iterator age and on ``failure_queue``, named after ``scope``."""
     one_minute = Duration.minutes(1)
+    age_metric, age_threshold = duration_threshold(
+        "iterator_age_threshold",
+        alias.metric("IteratorAge", period=one_minute, statistic="Maximum"),
+        iterator_age_threshold,
+    )
     iterator_age = cloudwatch.Alarm(
         scope,
         "IteratorAgeAlarm",
         alarm_name=alarm_name(scope, "stream iterator age"),
         alarm_description="The oldest unprocessed stream record waited longer than the threshold for 5 "
         "minutes: the function falls behind or is stuck retrying a batch.",
-        metric=alias.metric("IteratorAge", period=one_minute, statistic="Maximum"),
-        threshold=iterator_age_threshold.to_milliseconds() if not is_token(iterator_age_threshold) else 0,
+        metric=age_metric,
+        threshold=age_threshold,
         evaluation_periods=5,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

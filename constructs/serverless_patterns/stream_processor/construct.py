@@ -84,9 +84,10 @@ class StreamProcessor(Construct):
         encryption_key: the key for what this construct stores at rest: a new stream is encrypted with
             it (default: the AWS managed key ``aws/kinesis``), a new table too (default: DynamoDB's
             owned key; a stack with an explicit region is then required), and with an existing
-            ``table`` it is taken as that table's key. The function may use it as reading the stream
-            and ``table_access`` need. An existing ``stream`` keeps its own key. It also encrypts the
-            function's log groups and both failure queues, and the backup vault.
+            ``table`` it is taken as that table's key (default there: ``table.encryption_key``). The
+            function may use it as reading the stream and ``table_access`` need. An existing ``stream``
+            keeps its own key. It also encrypts the function's log groups and both failure queues, and the
+            backup vault.
         removal_policy: for the stream, table, queues and log groups this construct creates (default
             RETAIN, with deletion protection on a retained table; DESTROY suits throw-away stages).
         alarm_topic: SNS topic that every alarm in ``.alarms`` notifies on ALARM and on OK (default none:
@@ -144,15 +145,15 @@ class StreamProcessor(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_topic: sns.ITopic | None = None,
         stream: kinesis.IStream | None = None,
-        shard_count: int | None = None,
+        shard_count: int | float | None = None,
         retention: Duration | None = None,
-        batch_size: int = 100,
+        batch_size: int | float = 100,
         max_batching_window: Duration | None = None,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         starting_position_timestamp: float | None = None,
-        parallelization_factor: int = 1,
+        parallelization_factor: int | float = 1,
         bisect_batch_on_error: bool = True,
-        retry_attempts: int = 3,
+        retry_attempts: int | float = 3,
         max_record_age: Duration | None = None,
         report_batch_item_failures: bool = True,
         tumbling_window: Duration | None = None,

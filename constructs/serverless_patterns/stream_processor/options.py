@@ -20,9 +20,11 @@ from constructs import Construct
 from serverless_patterns.core.table import TableOptions, check_key_region, resolve_table_options, string_key
 from serverless_patterns.core.validation import (
     check_duration_seconds,
+    check_duration_type,
     check_instance,
     check_int_range,
     is_token,
+    token_amount,
 )
 from serverless_patterns.function import FunctionOptions
 
@@ -52,11 +54,11 @@ class StreamMapping:
 
     starting_position: lambda_.StartingPosition
     starting_position_timestamp: float | None
-    batch_size: int
+    batch_size: int | float
     max_batching_window: Duration | None
-    parallelization_factor: int
+    parallelization_factor: int | float
     bisect_batch_on_error: bool
-    retry_attempts: int
+    retry_attempts: int | float
     max_record_age: Duration
     report_batch_item_failures: bool
     tumbling_window: Duration | None
@@ -92,7 +94,7 @@ def resolve_function_options(function: FunctionOptions | None, id: str) -> Funct
 
 def check_stream_options(
     stream: kinesis.IStream | None,
-    shard_count: int | None,
+    shard_count: int | float | None,
     retention: Duration | None,
     max_record_age: Duration,
 ) -> None:
@@ -114,7 +116,9 @@ def check_stream_options(
         return
     check_int_range("shard_count", shard_count, 1, 10000, "shards")
     retention = retention or DEFAULT_RETENTION
+    check_duration_type("retention", retention)
     if is_token(retention):
+        token_amount("retention", retention, "hours")  # the stream's RetentionPeriodHours
         return
     hours = retention.to_seconds() / _HOUR
     if hours != int(hours) or not 24 <= hours <= 8760:

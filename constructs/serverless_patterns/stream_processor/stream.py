@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -18,7 +18,7 @@ EventSource = event_sources.KinesisEventSource | event_sources.KinesisConsumerEv
 
 def build_stream(
     scope: Construct,
-    shard_count: int | None,
+    shard_count: int | float | None,
     retention: Duration | None,
     encryption_key: kms.IKey | None,
     removal_policy: RemovalPolicy,
@@ -70,12 +70,13 @@ def build_event_source(
     """The event source reading ``stream`` with ``mapping``'s settings, parking failures in ``failure_queue``.
 
     With ``enhanced_fan_out`` it reads through a new enhanced fan-out consumer (returned too), named
-    ``<stack name>-<scope id>``; else it polls the stream itself (and the consumer is ``None``). Either
-    source, once added to a function, grants it what reading needs (including decrypt on the stream's key).
+    after the construct path (unique per path, at most 128 characters); else it polls the stream itself
+    (and the consumer is ``None``). Either source, once added to a function, grants it what reading
+    needs (including decrypt on the stream's key).
     """
     props = mapping.event_source_props(event_sources.SqsDlq(failure_queue))
     if not enhanced_fan_out:
         return event_sources.KinesisEventSource(stream, **props), None
-    name = f"{Stack.of(scope).stack_name}-{scope.node.id}"[:128]
+    name = Names.unique_resource_name(scope, max_length=128, separator="-", allowed_special_characters="_.-")
     consumer = kinesis.StreamConsumer(scope, "Consumer", stream=stream, stream_consumer_name=name)
     return event_sources.KinesisConsumerEventSource(consumer, **props), consumer

@@ -21,7 +21,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -38,7 +38,7 @@ from serverless_patterns.core.waf import BuiltWaf, Waf, build_web_acl, check_clo
 from serverless_patterns.function import FunctionOptions, ServerlessFunction
 from serverless_patterns.restful_microservice import DEFAULT_ROUTES, Authorization, RestfulMicroservice, Route
 from serverless_patterns.web_app.backend import API_STAGE_NAME
-from serverless_patterns.web_app.settings import DEFAULT_ACCESS_LOG_RETENTION, SiteSettings
+from serverless_patterns.web_app.settings import DEFAULT_ACCESS_LOG_RETENTION, SiteSettings, check_partition
 from serverless_patterns.web_app.site import build_site
 from serverless_patterns.web_app.storage import build_storage
 from serverless_patterns.web_app.users import build_users
@@ -58,8 +58,9 @@ class WebApp(Construct):
             requires a token of ``.user_pool``.
         function: how the API function runs (``FunctionOptions``), with ``RestfulMicroservice``'s
             defaults (256 MB, 10 s, timeout at most 29 s, all-at-once deployments; ``service_name``
-            ``Backend``, which also names the API). ``log_retention`` also applies to the API's access
-            logs. ``environment`` may not set ``TABLE_NAME`` or ``ALLOWED_ORIGINS``.
+            ``Backend``; the API is named ``<stack name>-<path of this WebApp>/Backend``).
+            ``log_retention`` also applies to the API's access logs. ``environment`` may not set
+            ``TABLE_NAME`` or ``ALLOWED_ORIGINS``.
         table: an existing table for the API instead of a new one (``table_options`` must then be left
             out).
         table_options: the shape of the backend's new table (default: partition key ``id``, string).
@@ -137,7 +138,8 @@ class WebApp(Construct):
 
     Raises:
         ValueError: an argument outside what is allowed above (the message names it), ``table``
-            together with ``table_options``, or a ``function`` the backend refuses.
+            together with ``table_options``, a ``function`` the backend refuses, or a stack region outside
+            the commercial partition (GovCloud, China, ISO: no CloudFront or Cognito user pools as used).
         TypeError: an argument of the wrong type.
     """
 
@@ -157,7 +159,7 @@ class WebApp(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_topic: sns.ITopic | None = None,
         throttling_rate_limit: float = 100,
-        throttling_burst_limit: int = 200,
+        throttling_burst_limit: int | float = 200,
         site_exclude: Sequence[str] = (),
         api_on_same_origin: bool = False,
         content_security_policy: str | None = None,
@@ -184,6 +186,7 @@ class WebApp(Construct):
             auth_domain_prefix=auth_domain_prefix,
             access_log_retention=access_log_retention or DEFAULT_ACCESS_LOG_RETENTION,
         )  # fmt: skip
+        check_partition(Stack.of(scope).region)
         check_cloudfront_waf(scope, waf)
         super().__init__(scope, id)
         # S3 access-log delivery through a bucket policy instead of the legacy LogDeliveryWrite ACL.

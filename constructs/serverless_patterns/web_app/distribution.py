@@ -151,7 +151,11 @@ def _distribution(
         price_class=settings.price_class,
         domain_names=list(settings.domain_names) or None,
         certificate=settings.certificate,
-        minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+        # Only with a certificate: on the default *.cloudfront.net certificate CloudFront ignores it and
+        # CDK warns (cdk synth --strict fails).
+        minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
+        if settings.certificate
+        else None,
         enable_logging=True,
         log_bucket=log_bucket,
         log_file_prefix="cloudfront/",

@@ -15,8 +15,15 @@ from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
+from aws_cdk.region_info import RegionInfo
 
-from serverless_patterns.core.validation import check_instance, is_token, string_tuple
+from serverless_patterns.core.validation import (
+    check_duration_type,
+    check_instance,
+    is_token,
+    string_tuple,
+    token_amount,
+)
 from serverless_patterns.core.waf import Waf
 
 #: How long access logs are kept when ``access_log_retention`` is not given.
@@ -74,7 +81,10 @@ class SiteSettings:
             raise ValueError(
                 f"default_root_object {root!r} must exist in site_path, but {folder / root} does not"
             )
-        if not is_token(self.access_log_retention):
+        check_duration_type("access_log_retention", self.access_log_retention)
+        if is_token(self.access_log_retention):
+            token_amount("access_log_retention", self.access_log_retention, "days")  # a lifecycle rule's days
+        else:
             days = self.access_log_retention.to_seconds() / 86400
             if days != int(days) or not 1 <= days <= 3650:
                 raise ValueError(
@@ -114,3 +124,25 @@ class SiteSettings:
                 "auth_domain_prefix must be 1..63 lowercase letters, digits or inner hyphens, without "
                 f"'aws', 'amazon' or 'cognito', got {prefix!r}"
             )
+
+
+def check_partition(region: str) -> None:
+    """Raise unless ``region`` (the stack's; a token passes) is in the commercial partition ``aws``.
+
+    WebApp needs CloudFront with origin access control and Cognito user pools with a hosted UI domain and
+    the Plus feature plan. AWS GovCloud (US) has no CloudFront; the China regions offer neither as this
+    construct uses them (CloudFront there needs an ICP-licensed custom domain, and Cognito user pools with
+    the hosted UI are not offered); the ISO partitions neither.
+
+    Raises:
+        ValueError: a region outside the ``aws`` partition (named, with its partition).
+    """
+    if is_token(region):
+        return
+    partition = RegionInfo.get(region).partition or "aws"
+    if partition != "aws":
+        raise ValueError(
+            f"WebApp needs Amazon CloudFront and Amazon Cognito user pools (hosted UI, Plus feature plan), "
+            f"which the stack's region {region!r} (partition {partition}) does not offer; deploy the web app "
+            "in a commercial AWS region"
+        )

@@ -12,6 +12,7 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -103,23 +104,14 @@ def deploy_site(
     distribution: cloudfront.IDistribution,
 ) -> s3deploy.BucketDeployment:
     """Copy the site (without ``exclude``) and ``config`` as ``config.json`` into ``bucket``, prune what
-    is gone, and invalidate ``distribution``'s cache; the deployment's role may do exactly that."""
-    log_group = logs.LogGroup(
-        scope,
-        "SiteDeploymentLogs",
-        retention=logs.RetentionDays.ONE_MONTH,
-        removal_policy=RemovalPolicy.DESTROY,
-        # The site bucket's key (WebApp's encryption_key), if any, also encrypts the deployment's logs.
-        encryption_key=key_for_logs(bucket.encryption_key),
-    )
-    acknowledge_default_log_encryption(log_group, bucket.encryption_key)
-    role = iam.Role(
-        scope,
-        "SiteDeploymentRole",
-        assumed_by=trusted_service(scope, "lambda.amazonaws.com"),
-        description="Copies the web app's site into its bucket and invalidates CloudFront (scoped)",
-    )
-    acknowledge_inline_policy(role)
+    is gone, and invalidate ``distribution``'s cache.
+
+    aws-cdk-lib runs every ``BucketDeployment`` of a stack (same memory) on one singleton handler, which
+    keeps the role and log group of the first deployment that created it. So the role and log group
+    belong to the stack (``WebAppSiteDeploymentRole``/``-Logs``), and each WebApp adds its own exact
+    grants to that one role: a second WebApp's upload is allowed, and the role may do what the stack's
+    sites need, nothing else. The log group is encrypted with the first WebApp's site bucket key, if any."""
+    role, log_group = _stack_deployment_role(Stack.of(scope), bucket.encryption_key)
     deployment = s3deploy.BucketDeployment(
         scope,
         "SiteDeployment",
@@ -136,13 +128,38 @@ def deploy_site(
         # CDK's own grants use wildcard actions (s3:GetObject*, s3:List*, ...); the exact ones follow.
         role=role.without_policy_updates(),
     )
-    log_group.grant_write(role)
     if bucket.encryption_key is not None:
         # Write (and read back, to prune) the site's objects encrypted with the bucket's key.
         bucket.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
     _grant_deployment(role, deployment, bucket, distribution)
     _acknowledge_deployment_handler(Stack.of(scope))
     return deployment
+
+
+def _stack_deployment_role(stack: Stack, key: kms.IKey | None) -> tuple[iam.Role, logs.LogGroup]:
+    """The stack's one site-deployment role and log group (created by the first WebApp, its logs
+    encrypted with ``key``, that WebApp's site bucket key, when it has one)."""
+    role = stack.node.try_find_child("WebAppSiteDeploymentRole")
+    log_group = stack.node.try_find_child("WebAppSiteDeploymentLogs")
+    if isinstance(role, iam.Role) and isinstance(log_group, logs.LogGroup):
+        return role, log_group
+    log_group = logs.LogGroup(
+        stack,
+        "WebAppSiteDeploymentLogs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=RemovalPolicy.DESTROY,
+        encryption_key=key_for_logs(key),
+    )
+    acknowledge_default_log_encryption(log_group, key)
+    role = iam.Role(
+        stack,
+        "WebAppSiteDeploymentRole",
+        assumed_by=trusted_service(stack, "lambda.amazonaws.com"),
+        description="Copies the stack's web app sites into their buckets and invalidates CloudFront (scoped)",
+    )
+    acknowledge_inline_policy(role)
+    log_group.grant_write(role)
+    return role, log_group
 
 
 def _grant_deployment(

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
 from serverless_patterns.core.nag import acknowledge
+from serverless_patterns.core.validation import is_token
 from serverless_patterns.web_app.settings import SiteSettings
 
 
@@ -47,7 +48,8 @@ def build_log_bucket(scope: Construct, retention: Duration, removal_policy: Remo
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="ExpireAccessLogs",
-                expiration=Duration.days(int(retention.to_days())),
+                # A token (Duration.days(parameter)) stays one; a literal is whole days (checked).
+                expiration=retention if is_token(retention) else Duration.days(int(retention.to_days())),
                 abort_incomplete_multipart_upload_after=Duration.days(1),
             )
         ],
