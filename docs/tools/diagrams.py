@@ -669,11 +669,12 @@ def example_apps() -> list[Path]:
 
 
 def all_dots() -> dict[str, str]:
-    """Every diagram's DOT: the reference stacks (stage dev) and every example."""
+    """Every diagram's DOT: the reference stacks (stage prod: with its keys; dev is the same wiring without
+    them) and every example."""
     from tests.harness.synth import synthesize
 
-    dev = synthesize("dev")
-    dots = reference_dots(reference_inputs(dev.stacks, dev.templates))
+    prod = synthesize("prod")
+    dots = reference_dots(reference_inputs(prod.stacks, prod.templates))
     for path in example_apps():
         name, dot = example_dot(path, example_inputs(path))
         dots[name] = dot

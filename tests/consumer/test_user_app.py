@@ -32,7 +32,14 @@ USER_APP = Path(__file__).parent / "user_app"
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 ORDERS_TABLE_ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders"
 ORDERS_KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-ALL_KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+ALL_KEY_ACTIONS = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
 
 
 @pytest.fixture(scope="module")

@@ -59,6 +59,7 @@ def _patterns(scope: Construct, suffix: str = "") -> list[Pattern]:
             scope,
             f"Web{suffix}",
             site_path=SITE,
+            self_sign_up=False,
             site_exclude=SITE_TEST_FILES,
             code_path=LAMBDA_SRC / "notes_api",
             table_access=TableAccess.read_write(),

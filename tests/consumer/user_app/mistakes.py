@@ -71,7 +71,12 @@ CASES: dict[str, Callable[[], object]] = {
     # 5. partitions
     "layer_in_cn_northwest_1": lambda: ServerlessFunction(_stack("cn-northwest-1"), "Fn", code_path=CODE),
     "web_app_in_govcloud": lambda: WebApp(
-        _stack("us-gov-west-1"), "Web", site_path=SITE, code_path=CODE, table_access=TableAccess.read()
+        _stack("us-gov-west-1"),
+        "Web",
+        site_path=SITE,
+        code_path=CODE,
+        table_access=TableAccess.read(),
+        self_sign_up=False,
     ),
     # 7. wrong types
     "timeout_int": lambda: FunctionOptions(timeout=30),  # type: ignore[arg-type]

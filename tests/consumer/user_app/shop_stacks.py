@@ -77,6 +77,7 @@ class Team(Construct):
             self,
             "Web",
             site_path=SITE,
+            self_sign_up=False,
             code_path=CODE,
             table_access=TableAccess.read_write(),
             removal_policy=RemovalPolicy.DESTROY,
