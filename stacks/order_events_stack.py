@@ -19,6 +19,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -55,7 +56,8 @@ class OrderEventsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.fulfilment_table = _fulfilment_table(self, config.removal_policy)
+        self.key = config.key(self, "order events")
+        self.fulfilment_table = _fulfilment_table(self, config.removal_policy, self.key)
         self.fulfilment = QueueWorker(
             self,
             "Fulfilment",
@@ -71,6 +73,7 @@ class OrderEventsStack(Stack):
             ),
             max_receive_count=5,
             max_concurrency=10 if config.is_production else None,
+            encryption_key=self.key,
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
         )
@@ -86,19 +89,23 @@ class OrderEventsStack(Stack):
                 )
             ],
             archive_retention=Duration.days(365) if config.is_production else Duration.days(30),
+            encryption_key=self.key,
             removal_policy=config.removal_policy,
             alarm_topic=alarm_topic,
         )
-        self.pipe_failure_queue = _pipe_failure_queue(self, config.removal_policy, alarm_topic)
+        self.pipe_failure_queue = _pipe_failure_queue(self, config.removal_policy, alarm_topic, self.key)
         self.pipes = _order_pipes(self, orders_table, self.events, self.pipe_failure_queue)
 
 
-def _fulfilment_table(scope: Construct, removal_policy: RemovalPolicy) -> dynamodb.TableV2:
+def _fulfilment_table(
+    scope: Construct, removal_policy: RemovalPolicy, key: kms.IKey | None
+) -> dynamodb.TableV2:
     return dynamodb.TableV2(
         scope,
         "FulfilmentTable",
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         billing=dynamodb.Billing.on_demand(),
+        encryption=dynamodb.TableEncryptionV2.customer_managed_key(key) if key else None,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
@@ -107,13 +114,16 @@ def _fulfilment_table(scope: Construct, removal_policy: RemovalPolicy) -> dynamo
     )
 
 
-def _pipe_failure_queue(scope: Construct, removal_policy: RemovalPolicy, topic: sns.ITopic) -> sqs.Queue:
+def _pipe_failure_queue(
+    scope: Construct, removal_policy: RemovalPolicy, topic: sns.ITopic, key: kms.IKey | None
+) -> sqs.Queue:
     """Where the pipes park stream batches they could not publish (their metadata), kept 14 days and
     watched by two alarms: messages present, the oldest near expiry."""
     failures = sqs.Queue(
         scope,
         "PipeFailureQueue",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(14),
         removal_policy=removal_policy,
@@ -190,7 +200,10 @@ def _order_pipes(
     )
     # No dynamodb:ListStreams (a '*'-only action): the pipe is given its stream's ARN.
     fan_out.grant_put_events(role)
-    failures.grant_send_messages(role)
+    # Exact actions: grant_send_messages would add kms:GenerateDataKey*/kms:ReEncrypt* for a keyed queue.
+    failures.grant(role, "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+    if failures.encryption_master_key is not None:
+        failures.encryption_master_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
     return [
         _pipe(scope, name, detail_type, stream_arn, fan_out.event_bus.event_bus_arn, role, failures.queue_arn)
         for name, detail_type in ORDER_EVENTS.items()

@@ -389,7 +389,14 @@ class _Builder:
             for queue in self.resolve(stack, props.get("SourceParameters")):
                 g.edge(pipe, queue, "undelivered records", FAILURE)
         for stack, logical, props in self._of_type("AWS::Events::Archive"):
-            for bus in self.resolve(stack, props.get("SourceArn")):
+            # A bus with a key is named by its ARN built from the bus's name (no reference to the bus).
+            arn_text = json.dumps(props.get("SourceArn"))
+            buses = set(self.resolve(stack, props.get("SourceArn"))) | {
+                f"{stack.name}:{bus_id}"
+                for bus_stack, bus_id, bus in self._of_type("AWS::Events::EventBus")
+                if bus_stack is stack and isinstance(bus.get("Name"), str) and f"/{bus['Name']}" in arn_text
+            }
+            for bus in sorted(buses):
                 g.edge(bus, f"{stack.name}:{logical}", "archives")
         for stack, logical, props in self._of_type("AWS::SQS::Queue"):
             redrive = props.get("RedrivePolicy", {})

@@ -51,7 +51,9 @@ class QueueWorker(Construct):
         code_path: folder holding the handler's code (one asset).
         function: how the function runs (``FunctionOptions``). This pattern's defaults for the fields left
             unset: timeout 30 s, service name ``id``. ``reserved_concurrency`` bounds ``max_concurrency``.
-        encryption_key: the key for the queues this construct creates (default: SQS-managed encryption).
+        encryption_key: the key for what this construct stores at rest: the queues it creates and the
+            function's log groups and kept-failures queue (default: SQS-managed encryption and CloudWatch
+            Logs' own).
             The function may decrypt with it (reading the queue needs it). An existing ``queue`` keeps its
             own.
         removal_policy: for the queues and log groups this construct creates (default RETAIN).
@@ -131,8 +133,9 @@ class QueueWorker(Construct):
         self.dead_letter_queue: sqs.IQueue | None = kept[1].queue if kept else known_dead_letters
         """Where messages received ``max_receive_count`` times are parked (``None``: an imported queue's)."""
         self.function: ServerlessFunction = ServerlessFunction(
-            self, "Worker", code_path=code_path, function=options, removal_policy=removal_policy
-        )
+            self, "Worker", code_path=code_path, function=options, removal_policy=removal_policy,
+            encryption_key=encryption_key,
+        )  # fmt: skip
         """The worker function; the event source mapping targets ``.function.alias``."""
         source = build_event_source(self.queue, mapping)
         self.function.alias.add_event_source(source)
