@@ -80,6 +80,9 @@ TYPE_KINDS = {
     "AWS::KMS::Key": "key",
 }
 
+#: A key that encrypts more boxes than this says so in its box instead of drawing an arrow to each one.
+MAX_KEY_ARROWS = 3
+
 FAILURE = {"color": "#D13212", "fontcolor": "#D13212", "style": "dashed", "penwidth": "1.6"}
 CONTROL = {"color": "#879196", "fontcolor": "#545B64", "style": "dotted"}
 DATA = {"color": "#232F3E", "fontcolor": "#232F3E"}
@@ -406,13 +409,20 @@ class _Builder:
                 g.edge(f"{stack.name}:{logical}", queue, label, FAILURE)
         self._grants()
         self._environment()
-        for key, node in sorted(g.nodes.items()):  # a customer-managed key -> what it encrypts
+        encrypted: dict[str, list[str]] = {}  # a customer-managed key -> what it encrypts
+        for key, node in sorted(g.nodes.items()):
             if node.kind in {"key", "function", "alarms"} or key not in self.resources:
                 continue
             stack, resource = self.resources[key]
             for target in self.resolve(stack, resource.get("Properties", {})):
                 if g.nodes[target].kind == "key":
-                    g.edge(target, key, "encrypts", CONTROL)
+                    encrypted.setdefault(target, []).append(key)
+        for key_node, stores in encrypted.items():
+            if len(stores) <= MAX_KEY_ARROWS:
+                for store in stores:
+                    g.edge(key_node, store, "encrypts", CONTROL)
+            else:  # a stack-wide key: one line in its box instead of an arrow to every store
+                g.nodes[key_node].details.append(f"encrypts all {len(stores)} stores here")
         for stack, _, props in self._of_type("AWS::SNS::Subscription"):
             for topic in self.resolve(stack, props.get("TopicArn")):
                 g.edge(topic, self._clients("subscribers"), str(props.get("Protocol", "notifies")))
