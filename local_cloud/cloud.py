@@ -418,6 +418,9 @@ class LocalCloud:
             "  - CloudWatch metrics: no service publishes them locally; alarms are stored, never evaluated: "
             + self._alarm_states(),
             "  - function logs: printed here and written to each function's CloudWatch log group",
+            "  - across a restart: the admin keys and the test user's password are kept in the state folder"
+            " (make local-reset forgets them); data (tables, queues, objects, users) and stacks deployed with"
+            " cdk deploy are not: moto holds them in memory",
             "",
             f"Ready in {self.timings.get('ready', 0):.1f} s ({len(self.stack_names)} stacks). "
             "Endpoints (all on 127.0.0.1):",
