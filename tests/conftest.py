@@ -34,19 +34,6 @@ def _share_one_botocore_loader() -> None:
 
 _share_one_botocore_loader()
 
-#: End-to-end suites: each runs on one pytest-xdist worker (`make test-e2e` uses ``--dist loadgroup``), one
-#: test at a time within the suite, the two suites side by side.
-_E2E_SUITES = ("local", "consumer")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put every test of an end-to-end suite in that suite's xdist group (no effect without xdist)."""
-    for item in items:
-        parts = item.path.relative_to(item.config.rootpath).parts
-        if len(parts) > 2 and parts[0] == "tests" and parts[1] in _E2E_SUITES:
-            item.add_marker(pytest.mark.xdist_group(parts[1]))
-
-
 #: Key under which a pytest-xdist worker hands its least-privilege coverage to the controller.
 _COVERAGE_KEY = "serverless_patterns_iam_coverage"
 
