@@ -38,7 +38,9 @@ synth: deps
 E2E_SUITES := tests/local tests/consumer
 # Both cores for the rest: each pytest-xdist worker synthesizes each stage once (the session fixtures
 # are per worker), and the least-privilege report merges every worker's records (tests/conftest.py).
-TEST_WORKERS := -n 2
+# One test file stays on one worker (--dist loadfile): a user's test file (examples/test_user_stack.py)
+# reports unused grants at its end, from the handler tests run before it in the same process.
+TEST_WORKERS := -n 2 --dist loadfile
 
 .PHONY: test-fast test-e2e
 

@@ -8,15 +8,13 @@ two (messages present, the oldest near expiry), so an operator sees parked messa
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns.core.alarms import alarm_name, alarm_on_any
 from serverless_patterns.core.nag import acknowledge
-from serverless_patterns.core.queues import KEPT_FAILURES_RETENTION, NEAR_EXPIRY_AGE, KeptFailures
+from serverless_patterns.core.queues import KEPT_FAILURES_RETENTION, KeptFailures, parked_message_alarms
 
 
 def queue_encryption(encryption_key: kms.IKey | None) -> dict[str, object]:
@@ -52,25 +50,13 @@ def dead_letter_queue(
     )
     acknowledge(queue, "AwsSolutions-SQS3", reason)
     acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
-    five_minutes = Duration.minutes(5)
-    present = alarm_on_any(
+    present, near_expiry = parked_message_alarms(
         scope,
-        f"{id}MessagesAlarm",
-        alarm_name=alarm_name(queue, "holds dead letters"),
-        alarm_description=f"At least one message is parked in this dead-letter queue: {holds}. Inspect it, "
-        "fix the cause and redrive it (serverless-patterns-redrive queue) or delete it.",
-        metric=queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
-    )
-    near_expiry = cloudwatch.Alarm(
-        scope,
-        f"{id}AgeAlarm",
-        alarm_name=alarm_name(queue, "dead letters near expiry"),
-        alarm_description=f"The oldest dead letter ({holds}) is {NEAR_EXPIRY_AGE.to_days():g} days old; SQS "
-        f"deletes it at {KEPT_FAILURES_RETENTION.to_days():g} days. Redrive or export it now.",
-        metric=queue.metric_approximate_age_of_oldest_message(period=five_minutes, statistic="Maximum"),
-        threshold=NEAR_EXPIRY_AGE.to_seconds(),
-        evaluation_periods=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        id,
+        queue,
+        what="dead letters",
+        present_description=f"At least one message is parked in this dead-letter queue: {holds}. Inspect "
+        "it, fix the cause and redrive it (serverless-patterns-redrive queue) or delete it.",
+        oldest=f"The oldest dead letter ({holds})",
     )
     return KeptFailures(queue=queue, present_alarm=present, near_expiry_alarm=near_expiry)

@@ -84,27 +84,44 @@ def kept_failures(
     )
     acknowledge(queue, "AwsSolutions-SQS3", reason)
     acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
+    present, near_expiry = parked_message_alarms(
+        scope,
+        id,
+        queue,
+        what="failures",
+        present_description=f"At least one message is kept in this queue: {holds}. Inspect it, fix the "
+        "cause and redrive or delete it.",
+        oldest=f"The oldest kept failure ({holds})",
+    )
+    return KeptFailures(
+        queue=queue, present_alarm=present, near_expiry_alarm=near_expiry, encryption_key=encryption_key
+    )
+
+
+def parked_message_alarms(
+    scope: Construct, id: str, queue: sqs.IQueue, *, what: str, present_description: str, oldest: str
+) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
+    """The two alarms of a queue that parks messages: ``<id>MessagesAlarm`` ("holds <what>") on any message,
+    and ``<id>AgeAlarm`` ("<what> near expiry") when ``oldest`` (the description's subject) is 12 days old,
+    two days before SQS deletes it."""
     five_minutes = Duration.minutes(5)
     present = alarm_on_any(
         scope,
         f"{id}MessagesAlarm",
-        alarm_name=alarm_name(queue, "holds failures"),
-        alarm_description=f"At least one message is kept in this queue: {holds}. Inspect it, fix the cause "
-        "and redrive or delete it.",
+        alarm_name=alarm_name(queue, f"holds {what}"),
+        alarm_description=present_description,
         metric=queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
     )
     near_expiry = cloudwatch.Alarm(
         scope,
         f"{id}AgeAlarm",
-        alarm_name=alarm_name(queue, "failures near expiry"),
-        alarm_description=f"The oldest kept failure ({holds}) is {NEAR_EXPIRY_AGE.to_days():g} days old; SQS "
-        f"deletes it at {KEPT_FAILURES_RETENTION.to_days():g} days. Redrive or export it now.",
+        alarm_name=alarm_name(queue, f"{what} near expiry"),
+        alarm_description=f"{oldest} is {NEAR_EXPIRY_AGE.to_days():g} days old; SQS deletes it at "
+        f"{KEPT_FAILURES_RETENTION.to_days():g} days. Redrive or export it now.",
         metric=queue.metric_approximate_age_of_oldest_message(period=five_minutes, statistic="Maximum"),
         threshold=NEAR_EXPIRY_AGE.to_seconds(),
         evaluation_periods=1,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    return KeptFailures(
-        queue=queue, present_alarm=present, near_expiry_alarm=near_expiry, encryption_key=encryption_key
-    )
+    return present, near_expiry
