@@ -205,7 +205,7 @@ def boom(cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory) -> str:
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("boom.py", BOOM)
     assert cloud.runtime is not None
-    role = next(iter(cloud.runtime.workers.values())).spec.role_arn  # any function role will do
+    role = next(iter(cloud.runtime.specs.values())).role_arn  # any function role will do
     lambda_client = cloud.moto.client("lambda")
     lambda_client.create_function(
         FunctionName="boom",
