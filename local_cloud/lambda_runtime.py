@@ -418,6 +418,7 @@ class LambdaRuntime:
             name = function.function_name
             known = self.specs.get(name)
             if known is not None:
+                self.pools[name].reserved = _reserved(function)  # put/delete-function-concurrency
                 if known.code_sha == str(function.code_sha_256) and known.handler == function.handler:
                     continue
                 # new code (cdk deploy, UpdateFunctionCode): $LATEST's next invocation is a cold start
