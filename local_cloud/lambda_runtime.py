@@ -505,15 +505,6 @@ class LambdaRuntime:
         weights = _weights(alias.routing_config)
         return Target(name, qualifier, choose_version(str(alias.function_version), weights))
 
-    def worker(self, name_or_arn: str) -> tuple[FunctionWorker, str | None]:
-        """An environment of what ``name_or_arn`` resolves to now, and the qualifier (for inspection)."""
-        target = self.resolve(name_or_arn)
-        pool = self.pools[target.function]
-        for slot in pool.slots:
-            if slot.version == target.version and isinstance(slot.environment, FunctionWorker):
-                return slot.environment, target.qualifier
-        return self._worker_for(target.function, target.version), target.qualifier
-
     def invoke(self, name_or_arn: str, event: Any) -> InvokeResult:
         """A synchronous (RequestResponse) invocation; the version an alias routes to, chosen now."""
         return self.invoke_target(self.resolve(name_or_arn), event)
