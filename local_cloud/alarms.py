@@ -15,7 +15,9 @@ backend) as CloudWatch does, once per cloud minute in a background thread (``sta
   (``missing``: no data at all is INSUFFICIENT_DATA; ``ignore``: no data keeps the state);
 - ALARM when at least ``DatapointsToAlarm`` (default ``EvaluationPeriods``) datapoints breach, else OK;
 - a change of state is written with moto's ``set_alarm_state`` (so ``describe-alarms`` and the alarm's
-  history show it) with CloudWatch's reason text and reason data.
+  history show it) with CloudWatch's reason text and reason data, and published to the SNS topics among
+  the alarm's actions for that state (``AlarmActions``, ``OKActions``, ``InsufficientDataActions``) with
+  CloudWatch's message.
 
 Composite alarms and anomaly-detection bands are not evaluated (they keep the state they have).
 The evaluation itself (``evaluate``) is pure and unit-tested (tests/unit/test_local_alarms.py).
@@ -394,6 +396,74 @@ def spec_of(alarm: Any) -> AlarmSpec | None:
     )
 
 
+_REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-west-2": "US West (Oregon)",
+    "eu-west-1": "EU (Ireland)",
+}
+
+
+def notification(alarm: Any, old_state: str, now: float, account: str, region: str) -> tuple[str, str]:
+    """The subject and message CloudWatch publishes to an alarm's SNS actions on a change of state."""
+    region_name = _REGION_NAMES.get(region, region)
+    trigger: dict[str, Any] = {
+        "MetricName": alarm.metric_name,
+        "Namespace": alarm.namespace,
+        "StatisticType": "ExtendedStatistic" if alarm.extended_statistic else "Statistic",
+        "Statistic": str(alarm.extended_statistic or alarm.statistic or "").upper(),
+        "Unit": alarm.unit,
+        "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
+        "Period": alarm.period,
+        "EvaluationPeriods": alarm.evaluation_periods,
+        "ComparisonOperator": alarm.comparison_operator,
+        "Threshold": alarm.threshold,
+        "TreatMissingData": alarm.treat_missing_data,
+    }
+    message = {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description,
+        "AWSAccountId": account,
+        "AlarmConfigurationUpdatedTimestamp": _iso(now),
+        "NewStateValue": alarm.state_value,
+        "NewStateReason": alarm.state_reason,
+        "StateChangeTime": _iso(now),
+        "Region": region_name,
+        "AlarmArn": alarm.alarm_arn,
+        "OldStateValue": old_state,
+        "OKActions": list(alarm.ok_actions),
+        "AlarmActions": list(alarm.alarm_actions),
+        "InsufficientDataActions": list(alarm.insufficient_data_actions),
+        "Trigger": trigger,
+    }
+    subject = f'{alarm.state_value}: "{alarm.name}" in {region_name}'
+    return subject[:100], json.dumps(message)
+
+
+def notify(alarm: Any, old_state: str, now: float) -> list[str]:
+    """Publish the change of state to the alarm's SNS actions for its new state; returns the topics."""
+    from moto.sns.models import sns_backends
+
+    from local_cloud.settings import ACCOUNT_ID, REGION
+
+    if not alarm.actions_enabled:
+        return []
+    actions = {
+        "ALARM": alarm.alarm_actions,
+        "OK": alarm.ok_actions,
+        "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+    }[alarm.state_value]
+    topics = sns_backends[ACCOUNT_ID][REGION].topics
+    published = []
+    for arn in actions or []:
+        topic = topics.get(str(arn))
+        if topic is None:  # not an SNS topic (e.g. an Auto Scaling or Systems Manager action): not emulated
+            continue
+        subject, message = notification(alarm, old_state, now, ACCOUNT_ID, REGION)
+        topic.publish(message, subject=subject)
+        published.append(str(arn))
+    return published
+
+
 class MetricIndex:
     """moto's CloudWatch datapoints by (namespace, name, exact dimensions), indexed incrementally."""
 
@@ -459,7 +529,9 @@ class AlarmEvaluator:
                 except ValueError as error:  # an expression this does not evaluate: left as it is
                     result = Evaluation(alarm.state_value, str(error), changed=False)
                 if result.changed and result.state != alarm.state_value:
+                    old = alarm.state_value
                     backend.set_alarm_state(name, result.reason, json.dumps(result.reason_data), result.state)
+                    notify(alarm, old, now)
                 states[name] = alarm.state_value
             self.evaluations += 1
         return states

@@ -81,6 +81,13 @@ def _template() -> dict[str, Any]:
                     "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 2},
                 },
             },
+            "Pager": {"Type": "AWS::SQS::Queue"},
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {
+                    "Subscription": [{"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["Pager", "Arn"]}}]
+                },
+            },
             "Errors": {
                 "Type": "AWS::CloudWatch::Alarm",
                 "DependsOn": ["Live"],
@@ -99,10 +106,11 @@ def _template() -> dict[str, Any]:
                     "Threshold": 1,
                     "ComparisonOperator": "GreaterThanOrEqualToThreshold",
                     "TreatMissingData": "notBreaching",
+                    "AlarmActions": [{"Ref": "Topic"}],
                 },
             },
         },
-        "Outputs": {"FunctionName": {"Value": function_name}},
+        "Outputs": {"FunctionName": {"Value": function_name}, "Pager": {"Value": {"Ref": "Pager"}}},
     }
 
 
@@ -242,6 +250,14 @@ def test_errors_of_the_new_version_put_its_alarm_in_alarm(cloud: LocalCloud, fun
     assert after["StateValue"] == "ALARM"
     assert after["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [1 (")
     assert json.loads(after["StateReasonData"])["recentDatapoints"] == [1.0]
+    # the alarm's action: CloudWatch's notification on its SNS topic, here delivered to a queue
+    stack = cloud.moto.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    pager = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "Pager")
+    messages = cloud.moto.client("sqs").receive_message(QueueUrl=pager, MaxNumberOfMessages=10)["Messages"]
+    notices = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+    assert [(n["AlarmName"], n["OldStateValue"], n["NewStateValue"]) for n in notices] == [
+        (ALARM, "OK", "ALARM")
+    ]
 
 
 def test_beyond_reserved_concurrency_an_invocation_is_throttled(cloud: LocalCloud, function: str) -> None:

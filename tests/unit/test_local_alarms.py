@@ -6,6 +6,7 @@ over a list of samples.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -199,3 +200,28 @@ def test_the_index_matches_dimensions_exactly_and_reads_only_new_datapoints() ->
     data.append(datum(2, [("FunctionName", "f")]))
     index.update(data)
     assert [s.total for s in index.fetch(ERRORS, minute(0) - 5, minute(0) + 55)] == [1, 2]
+
+
+def test_the_notification_is_cloudwatchs_message() -> None:
+    from local_cloud.alarms import notification
+
+    moto_alarm = _moto_alarm(
+        name="OrdersApi Orders function errors",
+        description="the new version returned an error",
+        state_value="ALARM",
+        state_reason="Threshold Crossed: ...",
+        alarm_arn="arn:aws:cloudwatch:us-east-1:123456789012:alarm:x",
+        ok_actions=[],
+        alarm_actions=["arn:aws:sns:us-east-1:123456789012:pager"],
+        insufficient_data_actions=[],
+        unit=None,
+    )
+    subject, message = notification(moto_alarm, "OK", NOW, "123456789012", "us-east-1")
+    assert subject == 'ALARM: "OrdersApi Orders function errors" in US East (N. Virginia)'
+    document = json.loads(message)
+    assert document["OldStateValue"] == "OK" and document["NewStateValue"] == "ALARM"
+    assert (
+        document["Trigger"]["Statistic"] == "P99"
+        and document["Trigger"]["StatisticType"] == "ExtendedStatistic"
+    )
+    assert {"value": "f", "name": "FunctionName"} in document["Trigger"]["Dimensions"]
