@@ -227,6 +227,11 @@ class EnvironmentPool:
         """A provisioned environment finished initializing: it takes invocations from now on."""
         self.release(Lease(slot, 0))
 
+    def busy_provisioned(self, alias: str) -> int:
+        """The alias's provisioned environments running an invocation now."""
+        with self._lock:
+            return sum(1 for slot in self.slots if slot.provisioned_for == alias and slot.busy)
+
     def provisioned(self, alias: str) -> dict[str, int]:
         """The alias's provisioned environments that are initialized, per version."""
         with self._lock:

@@ -1,13 +1,19 @@
-"""The local Lambda service: one worker process per function, cold once, then warm.
+"""The local Lambda service: each version of a function runs its own code in its own environments.
 
 ``LambdaRuntime`` reads every function deployed in the local cloud (code, handler, timeout, memory,
-environment as CloudFormation resolved it, role), unpacks its code from the deployment package,
-and runs it in a ``FunctionWorker``: a child process (``lambda_worker.py``) started on the first
-invocation with the function's environment and credentials of its own role (assumed through STS,
-as the Lambda service does), then reused. A handler past its timeout is killed and reported as
-Lambda reports it (``Sandbox.Timedout``); a crashed worker is reported as ``Runtime.ExitError`` and
-replaced on the next call. Asynchronous invocations honour the alias's retry count, maximum event
-age and on-failure destination (an SQS message in Lambda's destination-record format).
+environment as CloudFormation resolved it, role) and, per published version, that version's code and
+configuration, each unpacked in its own folder. An invocation through an alias runs the version the
+alias's routing configuration picks at that moment (weights read per invocation, so a deployment
+engine only has to update the alias). It runs in a ``FunctionWorker``: an execution environment, a
+child process (``lambda_worker.py``) started on first use with the function's environment and
+credentials of its own role (assumed through STS, as the Lambda service does), then reused. The
+environments of a function form a pool (``local_cloud.concurrency``): concurrent invocations run in
+separate environments up to the function's reserved concurrency (beyond it: throttled), and an
+alias's provisioned concurrency is initialized before traffic arrives (``provision``). A handler past
+its timeout is killed and reported as Lambda reports it (``Sandbox.Timedout``); a crashed environment
+is reported as ``Runtime.ExitError`` and replaced on the next call. Asynchronous invocations honour
+the alias's retry count, maximum event age and on-failure destination (an SQS message in Lambda's
+destination-record format). Every invocation publishes its metrics (``local_cloud.metrics``).
 """
 
 from __future__ import annotations
@@ -383,6 +389,7 @@ class LambdaRuntime:
         self.cold_starts: Counter[str] = Counter()
         self.invocations: Counter[str] = Counter()
         self._load_lock = threading.Lock()
+        self._version_lock = threading.Lock()
         self._async_threads: list[threading.Thread] = []
 
     def status(self) -> dict[str, dict[str, Any]]:
@@ -413,6 +420,9 @@ class LambdaRuntime:
         for gone in set(self.specs) - {function.function_name for function in functions}:
             self.specs.pop(gone)
             self.pools.pop(gone).stop()  # deleted (cdk destroy): its environments go too
+            with self._version_lock:
+                for key in [key for key in self._version_specs if key[0] == gone]:
+                    del self._version_specs[key]
             shutil.rmtree(self._code_root / gone, ignore_errors=True)
         for function in functions:
             name = function.function_name
@@ -459,7 +469,8 @@ class LambdaRuntime:
         """A published version's spec: its own code and configuration, unpacked once."""
         if version == "$LATEST":
             return self.specs[name]
-        with self._load_lock:
+        # its own lock: this runs under a pool's lock, and ``_load`` takes pools' locks under ``_load_lock``
+        with self._version_lock:
             spec = self._version_specs.get((name, version))
             if spec is None:
                 try:
@@ -523,6 +534,7 @@ class LambdaRuntime:
                 executed_version=target.version,
                 throttled=True,
             )
+        busy_provisioned = pool.busy_provisioned(target.alias) if provisioned_total and target.alias else 0
         try:
             worker = lease.slot.environment
             assert isinstance(worker, FunctionWorker)
@@ -544,6 +556,8 @@ class LambdaRuntime:
             error=result.error is not None,
             concurrent=lease.concurrent,
             provisioned=lease.provisioned if provisioned_total else None,
+            provisioned_busy=busy_provisioned,
+            provisioned_total=provisioned_total,
         )
         return result
 

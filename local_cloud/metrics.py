@@ -6,7 +6,8 @@ Every datapoint goes into moto's CloudWatch backend (so ``aws cloudwatch get-met
 
 - AWS/Lambda, per invocation: Invocations, Errors, Duration (ms), ConcurrentExecutions (Maximum),
   Throttles (instead of the others when throttled), ProvisionedConcurrencyInvocations or
-  ProvisionedConcurrencySpilloverInvocations (an alias with provisioned concurrency), each with
+  ProvisionedConcurrencySpilloverInvocations, ProvisionedConcurrentExecutions and
+  ProvisionedConcurrencyUtilization (an alias with provisioned concurrency), each with
   {FunctionName}, {FunctionName, Resource=name:qualifier} and, through an alias,
   {FunctionName, Resource=name:alias, ExecutedVersion=n}; IteratorAge (ms) per Kinesis batch with
   {FunctionName} and {FunctionName, Resource}.
@@ -95,12 +96,16 @@ def lambda_invocation(
     throttled: bool = False,
     concurrent: int = 0,
     provisioned: bool | None = None,
+    provisioned_busy: int = 0,
+    provisioned_total: int = 0,
 ) -> None:
     """The AWS/Lambda metrics of one invocation.
 
     Args:
         provisioned: None when the alias has no provisioned concurrency; else whether the invocation ran in
             a provisioned environment (False: a spill-over invocation).
+        provisioned_busy: provisioned environments busy during it (ProvisionedConcurrentExecutions;
+            over ``provisioned_total``: ProvisionedConcurrencyUtilization).
     """
     points: list[tuple[str, float, str, Mapping[str, str]]] = []
     for dimensions in lambda_dimension_sets(function_name, qualifier, executed_version):
@@ -117,6 +122,16 @@ def lambda_invocation(
         if provisioned is not None and "ExecutedVersion" not in dimensions:
             kind = "Invocations" if provisioned else "SpilloverInvocations"
             points.append((f"ProvisionedConcurrency{kind}", 1, "Count", dimensions))
+            if "Resource" in dimensions and provisioned_total:
+                points += [
+                    ("ProvisionedConcurrentExecutions", provisioned_busy, "Count", dimensions),
+                    (
+                        "ProvisionedConcurrencyUtilization",
+                        provisioned_busy / provisioned_total,
+                        "None",
+                        dimensions,
+                    ),
+                ]
     publish("AWS/Lambda", points)
 
 

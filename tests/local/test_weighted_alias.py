@@ -173,7 +173,9 @@ def _concurrently(count: int, call: Any) -> list[Any]:
     return results
 
 
-def _metric_sum(cloud: LocalCloud, name: str, dimensions: dict[str, str], since: float) -> float:
+def _metric_sum(
+    cloud: LocalCloud, name: str, dimensions: dict[str, str], since: float, statistic: str = "Sum"
+) -> float:
     assert cloud.moto is not None
     points = cloud.moto.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/Lambda",
@@ -182,9 +184,10 @@ def _metric_sum(cloud: LocalCloud, name: str, dimensions: dict[str, str], since:
         StartTime=cloud_datetime(since - 60),
         EndTime=cloud_datetime(CLOCK.now() + 60),
         Period=60,
-        Statistics=["Sum"],
+        Statistics=[statistic],
     )["Datapoints"]
-    return float(sum(p["Sum"] for p in points))
+    values = [p[statistic] for p in points]
+    return float(max(values, default=0) if statistic == "Maximum" else sum(values))
 
 
 def test_the_first_n_concurrent_requests_to_an_alias_with_provisioned_concurrency_n_start_warm(
@@ -200,6 +203,7 @@ def test_the_first_n_concurrent_requests_to_an_alias_with_provisioned_concurrenc
     assert _metric_sum(cloud, "ProvisionedConcurrencyInvocations", resource, since) == 2
     assert _metric_sum(cloud, "Invocations", resource, since) == 3
     assert _metric_sum(cloud, "Invocations", {"FunctionName": function}, since) == 3  # exact dimensions
+    assert _metric_sum(cloud, "ProvisionedConcurrencyUtilization", resource, since, "Maximum") == 1.0
 
 
 def test_a_weighted_alias_runs_each_version_with_its_own_code(cloud: LocalCloud, function: str) -> None:
