@@ -17,7 +17,7 @@ backend) as CloudWatch does, once per cloud minute in a background thread (``sta
 - a change of state is written with moto's ``set_alarm_state`` (so ``describe-alarms`` and the alarm's
   history show it) with CloudWatch's reason text and reason data, and published to the SNS topics among
   the alarm's actions for that state (``AlarmActions``, ``OKActions``, ``InsufficientDataActions``) with
-  CloudWatch's message.
+  CloudWatch's message; ``describe-alarm-history`` lists the changes (``install``).
 
 Composite alarms and anomaly-detection bands are not evaluated (they keep the state they have).
 The evaluation itself (``evaluate``) is pure and unit-tested (tests/unit/test_local_alarms.py).
@@ -464,6 +464,56 @@ def notify(alarm: Any, old_state: str, now: float) -> list[str]:
     return published
 
 
+#: alarm name -> its state changes made by the evaluator, oldest first (DescribeAlarmHistory's items).
+HISTORY: dict[str, list[dict[str, Any]]] = {}
+_history_lock = threading.Lock()
+
+
+def record_history(name: str, old_state: str, old_reason: str, result: Evaluation, now: float) -> None:
+    """Keep a state change as CloudWatch's alarm history shows it."""
+    data = {
+        "version": "1.0",
+        "oldState": {"stateValue": old_state, "stateReason": old_reason},
+        "newState": {
+            "stateValue": result.state,
+            "stateReason": result.reason,
+            "stateReasonData": result.reason_data,
+        },
+    }
+    item = {
+        "AlarmName": name,
+        "AlarmType": "MetricAlarm",
+        "Timestamp": datetime.fromtimestamp(now, UTC),
+        "HistoryItemType": "StateUpdate",
+        "HistorySummary": f"Alarm updated from {old_state} to {result.state}",
+        "HistoryData": json.dumps(data),
+    }
+    with _history_lock:
+        HISTORY.setdefault(name, []).append(item)
+
+
+def _describe_alarm_history(self: Any) -> Any:
+    """CloudWatch's DescribeAlarmHistory (none in moto 5.2.5): the evaluator's changes, newest first."""
+    from moto.core.responses import ActionResult
+
+    name = self._get_param("AlarmName")
+    kind = self._get_param("HistoryItemType")
+    limit = int(self._get_param("MaxRecords") or 100)
+    with _history_lock:
+        items = [item for alarm, found in HISTORY.items() if name in (None, alarm) for item in found]
+    items = [item for item in items if kind in (None, item["HistoryItemType"])]
+    newest_first = self._get_param("ScanBy", "TimestampDescending") != "TimestampAscending"
+    items.sort(key=lambda item: item["Timestamp"], reverse=newest_first)
+    return ActionResult({"AlarmHistoryItems": items[:limit]})
+
+
+def install() -> None:
+    """Answer DescribeAlarmHistory from the evaluator's history (idempotent)."""
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    CloudWatchResponse.describe_alarm_history = _describe_alarm_history  # type: ignore[attr-defined]
+
+
 class MetricIndex:
     """moto's CloudWatch datapoints by (namespace, name, exact dimensions), indexed incrementally."""
 
@@ -529,8 +579,9 @@ class AlarmEvaluator:
                 except ValueError as error:  # an expression this does not evaluate: left as it is
                     result = Evaluation(alarm.state_value, str(error), changed=False)
                 if result.changed and result.state != alarm.state_value:
-                    old = alarm.state_value
+                    old, old_reason = alarm.state_value, alarm.state_reason
                     backend.set_alarm_state(name, result.reason, json.dumps(result.reason_data), result.state)
+                    record_history(name, old, old_reason, result, now)
                     notify(alarm, old, now)
                 states[name] = alarm.state_value
             self.evaluations += 1

@@ -149,6 +149,7 @@ class LocalCloud:
         extensions.install(self.moto.endpoint_url, self.moto.admin_credentials)
         cfn_fixes.install()
         metrics.install()
+        alarms.install()
         stacks = read_assembly(assembly)
         bootstrap(self.moto.client, stacks, self.log)
         for stack in stacks:

@@ -254,6 +254,11 @@ def test_errors_of_the_new_version_put_its_alarm_in_alarm(cloud: LocalCloud, fun
     assert after["StateValue"] == "ALARM"
     assert after["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [1 (")
     assert json.loads(after["StateReasonData"])["recentDatapoints"] == [1.0]
+    history = cloudwatch.describe_alarm_history(AlarmName=ALARM, HistoryItemType="StateUpdate")
+    assert [item["HistorySummary"] for item in history["AlarmHistoryItems"]] == [
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from INSUFFICIENT_DATA to OK",
+    ]
     # the alarm's action: CloudWatch's notification on its SNS topic, here delivered to a queue
     stack = cloud.moto.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
     pager = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "Pager")
