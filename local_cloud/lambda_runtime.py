@@ -94,6 +94,9 @@ class FunctionSpec:
     aliases: dict[str, str] = field(default_factory=dict)
     """alias name -> version it points at."""
     code_sha: str = ""
+    fingerprint: str = ""
+    """Code and configuration as deployed (a change means new environments: an edited environment
+    variable, such as a pre-traffic hook's target version, is seen by the next invocation)."""
     """The deployment package's SHA-256 (a change means new code to unpack)."""
 
 
@@ -429,10 +432,11 @@ class LambdaRuntime:
             known = self.specs.get(name)
             if known is not None:
                 self.pools[name].reserved = _reserved(function)  # put/delete-function-concurrency
-                if known.code_sha == str(function.code_sha_256) and known.handler == function.handler:
+                if known.fingerprint == _fingerprint(function):
                     continue
-                # new code (cdk deploy, UpdateFunctionCode): $LATEST's next invocation is a cold start
-                self._log(f"[{_short(name)}] new code deployed: replacing its $LATEST environments")
+                # new code or configuration (cdk deploy, UpdateFunctionCode/Configuration): the next
+                # invocation of $LATEST is a cold start, with the new code and environment
+                self._log(f"[{_short(name)}] new code or configuration: replacing its $LATEST environments")
                 self.pools[name].drop_version("$LATEST")
             spec = self._unpack(function, "$LATEST")
             self.specs[name] = spec
@@ -463,6 +467,7 @@ class LambdaRuntime:
             code_dir=code_dir,
             version=version,
             code_sha=str(function.code_sha_256),
+            fingerprint=_fingerprint(function),
         )
 
     def _version_spec(self, name: str, version: str) -> FunctionSpec:
@@ -734,6 +739,21 @@ def _weights(routing_config: Any) -> dict[str, float]:
         routing_config = json.loads(routing_config)
     weights = routing_config.get("AdditionalVersionWeights") or {}
     return {str(version): float(weight) for version, weight in weights.items()}
+
+
+def _fingerprint(function: Any) -> str:
+    """What an execution environment is made from: code, handler, environment, limits, role."""
+    return json.dumps(
+        [
+            str(function.code_sha_256),
+            function.handler,
+            {k: str(v) for k, v in (function.environment_vars or {}).items()},
+            str(function.timeout),
+            str(function.memory_size),
+            function.role,
+        ],
+        sort_keys=True,
+    )
 
 
 def _reserved(function: Any) -> int | None:
