@@ -37,7 +37,10 @@ def handler(event, context):
     time.sleep(event.get("sleep", 0))
     if event.get("fail"):
         raise RuntimeError("failing on purpose in " + CODE)
-    return {"code": CODE, "version": context.function_version}
+    answer = {"code": CODE, "version": context.function_version}
+    if os.environ.get("COLOR"):
+        answer["color"] = os.environ["COLOR"]
+    return answer
 """
 ALARM = "weighted-alias-version-2-errors"
 
@@ -280,6 +283,13 @@ def test_beyond_reserved_concurrency_an_invocation_is_throttled(cloud: LocalClou
     errors = [a for a in answers if isinstance(a, Exception)]
     assert len(errors) == 1 and "TooManyRequestsException" in str(errors[0])
     assert _metric_sum(cloud, "Throttles", {"FunctionName": function}, since) == 1
+
+
+def test_a_new_configuration_alone_is_served_at_once(cloud: LocalCloud, function: str) -> None:
+    client = _lambda(cloud)
+    client.update_function_configuration(FunctionName=function, Environment={"Variables": {"COLOR": "blue"}})
+    assert _invoke(client, function, {}, qualifier="$LATEST")["payload"]["color"] == "blue"
+    assert "color" not in _invoke(client, function, {}, qualifier="2")["payload"]  # versions never change
 
 
 def test_api_gateway_publishes_its_metrics(cloud: LocalCloud) -> None:
