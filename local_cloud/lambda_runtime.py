@@ -19,6 +19,7 @@ destination-record format). Every invocation publishes its metrics (``local_clou
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -441,7 +442,7 @@ class LambdaRuntime:
             spec = self._unpack(function, "$LATEST")
             self.specs[name] = spec
             if name not in self.pools:
-                self.pools[name] = EnvironmentPool(name, lambda version, n=name: self._worker_for(n, version))
+                self.pools[name] = EnvironmentPool(name, functools.partial(self._worker_for, name))
             self.pools[name].reserved = _reserved(function)
             specs.append(spec)
         return specs
@@ -493,7 +494,7 @@ class LambdaRuntime:
         return FunctionWorker(
             spec,
             endpoint_url=self._endpoint_url,
-            credentials=lambda role=spec.role_arn, session=spec.name: _assume_role(role, session),
+            credentials=functools.partial(_assume_role, spec.role_arn, spec.name),
             log=self._log,
             extra_environment=self._extra_environment,
         )
