@@ -11,6 +11,10 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_VALIDATION := false
 # mkdocs: no banner about Material's successor in `make docs`
 export NO_MKDOCS_2_WARNING := 1
+# Python writes bytecode caches (__pycache__, gitignored) even where the environment says not to: without
+# them every test process compiled the repository's modules and pytest re-rewrote every test module's
+# asserts (5.5 s per process, each run), and the consumer venv recompiled aws-cdk-lib per synth.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: synth test lint bench clean deps
 

@@ -181,7 +181,10 @@ def isolated_env() -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")
+        # PYTHONDONTWRITEBYTECODE: the venv is installed without bytecode (--no-compile) and compiles
+        # what its programs import once, into itself, instead of once per program.
+        if name
+        not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH", "PYTHONDONTWRITEBYTECODE")
     }
     env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1"
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
