@@ -39,6 +39,8 @@ app.synth()
 """
 #: Wall-time budget of `make test-fast` (issue 10).
 TEST_FAST_BUDGET_S = 60.0
+#: Wall-time budget of `make test`, the whole suite (the developers' guide: under 8 minutes).
+TEST_BUDGET_S = 480.0
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
@@ -70,11 +72,17 @@ def summary_line(output: str) -> str:
     return " + ".join(found) if found else (lines[-1] if lines else "(no output)")
 
 
-def time_make_target(target: str) -> tuple[float, int, str]:
-    """One run of `make <target>`: wall seconds, exit status, pytest's closing line."""
+def time_make_target(target: str, cache_dir: Path) -> tuple[float, int, str]:
+    """One run of `make <target>` with ``cache_dir`` as the serverless-patterns cache (cfn-lint findings,
+    bundled requirements): wall seconds, exit status, pytest's closing line."""
     start = time.perf_counter()
     result = subprocess.run(
-        ["make", "--no-print-directory", target], cwd=REPO, capture_output=True, text=True, check=False
+        ["make", "--no-print-directory", target],
+        cwd=REPO,
+        env=os.environ | {"SERVERLESS_PATTERNS_CACHE_DIR": str(cache_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     return elapsed, result.returncode, summary_line(result.stdout + result.stderr)
@@ -176,16 +184,20 @@ def main() -> None:
         local_cloud_numbers()
     if args.skip_tests:
         return
-    for target, budget in (("test-fast", TEST_FAST_BUDGET_S), ("test", None)):
+    # The inner loop re-runs test-fast with the cache the previous run left (cfn-lint findings of unchanged
+    # templates); CI starts from an empty one. Both are timed, in that order, then `make test`.
+    cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    runs = (
+        ("test-fast", "empty cache", TEST_FAST_BUDGET_S),
+        ("test-fast", "cache of the run before", TEST_FAST_BUDGET_S),
+        ("test", "cache of the runs before", TEST_BUDGET_S),
+    )
+    for target, cache_state, budget in runs:
         print(load_note())
-        elapsed, status, closing = time_make_target(target)
-        verdict = (
-            ""
-            if budget is None
-            else f", budget <= {budget:.0f} s: {'met' if elapsed <= budget else 'MISSED'}"
-        )
+        elapsed, status, closing = time_make_target(target, cache)
+        verdict = f", budget <= {budget:.0f} s: {'met' if elapsed <= budget else 'MISSED'}"
         outcome = "ok" if status == 0 else f"FAILED (exit {status})"
-        print(f"make {target} wall time: {elapsed:.1f} s, one run ({closing}; {outcome}{verdict})")
+        print(f"make {target} ({cache_state}) wall time: {elapsed:.1f} s ({closing}; {outcome}{verdict})")
 
 
 if __name__ == "__main__":
