@@ -187,12 +187,12 @@ def main() -> None:
     # The inner loop re-runs test-fast with the cache the previous run left (cfn-lint findings of unchanged
     # templates); CI starts from an empty one. Both are timed, in that order, then `make test`.
     cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
-    runs = (
+    targets = (
         ("test-fast", "empty cache", TEST_FAST_BUDGET_S),
         ("test-fast", "cache of the run before", TEST_FAST_BUDGET_S),
         ("test", "cache of the runs before", TEST_BUDGET_S),
     )
-    for target, cache_state, budget in runs:
+    for target, cache_state, budget in targets:
         print(load_note())
         elapsed, status, closing = time_make_target(target, cache)
         verdict = f", budget <= {budget:.0f} s: {'met' if elapsed <= budget else 'MISSED'}"
