@@ -23,8 +23,10 @@ from urllib.parse import urlsplit
 
 from local_cloud import (
     cfn_fixes,
+    codedeploy,
     event_bus,  # noqa: F401  (registers the event archive creator, issue 16)
     lambda_api,
+    stack_updates,
 )
 from local_cloud import moto_cfn_extensions as extensions
 from local_cloud.api_gateway import ApiGateway, HttpRequest, HttpResponse
@@ -107,6 +109,7 @@ class LocalCloud:
         self.front_door: HttpServer | None = None
         self.triggers: Triggers | None = None
         self.hosted_ui: HostedUi | None = None
+        self.codedeploy: codedeploy.Engine | None = None
         self._origin_map: dict[str, str] = {}
         self._stopped = threading.Event()
 
@@ -146,6 +149,7 @@ class LocalCloud:
         self.log(f"local AWS services (moto) on 127.0.0.1:{self.moto.port}; IAM enforced: {self.enforce_iam}")
         extensions.install(self.moto.endpoint_url, self.moto.admin_credentials)
         cfn_fixes.install()
+        stack_updates.install()
         stacks = read_assembly(assembly)
         bootstrap(self.moto.client, stacks, self.log)
         for stack in stacks:
@@ -153,6 +157,7 @@ class LocalCloud:
             self.stack_names.append(stack.stack_name)
         self.timings["deploy"] = time.monotonic() - started - self.timings["synth"]
         self._start_runtime()
+        self._start_codedeploy()
         self._start_front_door()
         self._start_sites()
         self._start_triggers()
@@ -193,6 +198,31 @@ class LocalCloud:
         if rates_api is not None:
             api_key = self._rates_api_key()
             rates_api.expected_key = lambda: api_key
+
+    def _start_codedeploy(self) -> None:
+        """CodeDeploy runs the deployments of aliases with a CodeDeployLambdaAliasUpdate policy (issue 15)."""
+        self.codedeploy = codedeploy.Engine(
+            log=self.log, provision=self._provision, evaluate_alarms=self._evaluate_alarms
+        )
+        codedeploy.ENGINE[:] = [self.codedeploy]
+
+    def _provision(self, function_name: str, alias_name: str) -> None:
+        """Re-provision an alias's environments after CodeDeploy moved it (the runtime's, when it can)."""
+        provision = getattr(self.runtime, "provision", None)
+        if provision is not None:
+            provision(function_name, alias_name)
+
+    def _evaluate_alarms(self) -> None:
+        """Evaluate every alarm on the metrics published so far (the local alarm evaluator, when present)."""
+        evaluator = getattr(self, "alarm_evaluator", None)
+        if evaluator is None:
+            try:
+                from local_cloud import alarms  # type: ignore[attr-defined,unused-ignore]
+            except ImportError:
+                return
+            evaluator = getattr(alarms, "EVALUATOR", None)
+        if evaluator is not None:
+            evaluator.evaluate_now()
 
     def _rates_api_key(self) -> str | None:
         """The value of the secret the job sends as its API key (the fake provider checks it)."""
@@ -283,6 +313,7 @@ class LocalCloud:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        codedeploy.ENGINE.clear()
         for step in (
             lambda: self.triggers and self.triggers.stop(),
             lambda: self.runtime and self.runtime.wait_for_async(timeout=5),
