@@ -19,6 +19,7 @@ update fails (``UPDATE_FAILED``) and the stack rolls back to its previous templa
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,6 +167,22 @@ def _rollback(stack: Stack, before: _Before, reason: str) -> None:
     _set(stack, "UPDATE_ROLLBACK_COMPLETE", reason)
 
 
+def _update_alarm(physical_id: str, request: extensions.CreateRequest) -> extensions.Created:
+    """An alarm's new properties (e.g. the new version in its ``ExecutedVersion`` dimension) before the
+    alias moves; as PutMetricAlarm on AWS, the update leaves the alarm's state unchanged."""
+    cloudwatch = extensions.client("cloudwatch")
+    found = cloudwatch.describe_alarms(AlarmNames=[physical_id]).get("MetricAlarms", [])
+    request = dataclasses.replace(request, properties={**request.properties, "AlarmName": physical_id})
+    created = extensions._alarm(request)  # the creator: PutMetricAlarm with the new properties
+    if found:
+        cloudwatch.set_alarm_state(
+            AlarmName=created.physical_id,
+            StateValue=found[0]["StateValue"],
+            StateReason=str(found[0].get("StateReason") or "Unchanged by the stack update"),
+        )
+    return created
+
+
 def _start(target: Callable[[], None]) -> None:
     thread = threading.Thread(target=target, name="stack-update", daemon=True)
     _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
@@ -244,6 +261,8 @@ def install() -> None:
     """Route alias updates through CodeDeploy and make such stack updates run as on AWS (idempotent)."""
     codedeploy_api.install()
     extensions.DEPLOY_ALIAS[0] = _deploy_alias
+    # Kept as created, an alarm on ExecutedVersion would watch the old version during the deployment.
+    extensions.UPDATERS.setdefault("AWS::CloudWatch::Alarm", _update_alarm)
     if _installed:
         return
     _installed.append(True)
