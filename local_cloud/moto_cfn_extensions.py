@@ -946,6 +946,10 @@ for _type, _stand_in in {
     "AWS::CloudFront::Function": "none",
     "AWS::WAFv2::WebACL": "none: no web ACL locally",
     "AWS::WAFv2::WebACLAssociation": "none: no web ACL locally",
+    "AWS::WAFv2::LoggingConfiguration": "none: no web ACL locally",
+    "AWS::Backup::BackupVault": "none: no AWS Backup locally (moto holds data in memory only)",
+    "AWS::Backup::BackupPlan": "none: no AWS Backup locally (moto holds data in memory only)",
+    "AWS::Backup::BackupSelection": "none: no AWS Backup locally (moto holds data in memory only)",
     "AWS::Logs::QueryDefinition": "none: moto has no saved queries; the local runtime prints function logs",
     "AWS::Pipes::Pipe": "run by the local triggers (local_cloud/pipes.py): stream, filter, template, bus",
 }.items():
