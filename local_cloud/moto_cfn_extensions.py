@@ -249,7 +249,7 @@ def not_emulated(type_name: str, stand_in: str) -> None:
                 NotEmulated(request.stack_name, request.logical_id, request.resource_type, stand_in)
             )
         physical = f"{request.logical_id}-not-emulated"
-        return Created(physical, _Placeholder(physical))
+        return Created(physical, _Placeholder(physical, request.resource_type))
 
     _make_class(type_name, create)
 
@@ -257,9 +257,10 @@ def not_emulated(type_name: str, stand_in: str) -> None:
 class _Placeholder(dict[str, Any]):
     """Attributes of a placeholder: any ``Fn::GetAtt`` answers with a recognisable string."""
 
-    def __init__(self, physical_id: str) -> None:
+    def __init__(self, physical_id: str, resource_type: str = "") -> None:
         super().__init__()
         self._physical_id = physical_id
+        self._service = resource_type.split("::")[1].lower() if resource_type.count("::") == 2 else ""
 
     def __contains__(self, key: object) -> bool:
         return True
@@ -267,6 +268,8 @@ class _Placeholder(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         if key == "DomainName":  # a distribution's domain: callback URLs and origins are built from it
             return f"{self._physical_id.lower()}.cloudfront.net"
+        if key.endswith("Arn") and self._service:  # policies refer to it: it must look like an ARN
+            return f"arn:aws:{self._service}:{REGION}:{ACCOUNT_ID}:{self._physical_id}"
         return f"{self._physical_id}-{key}"
 
 
