@@ -20,12 +20,14 @@ update fails (``UPDATE_FAILED``) and the stack rolls back to its previous templa
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
+from moto.cloudtrail.responses import CloudTrailResponse
 
 from local_cloud import codedeploy, codedeploy_api
 from local_cloud import moto_cfn_extensions as extensions
@@ -254,6 +256,12 @@ def wait(timeout: float = 600.0) -> None:
         thread.join(timeout)
 
 
+def _lookup_events(self: CloudTrailResponse) -> str:
+    """CloudTrail's LookupEvents (moto lacks it): no events are recorded locally. The CDK CLI asks it
+    after a failed deployment, and without an answer retries for half a minute."""
+    return json.dumps({"Events": []})
+
+
 _installed: list[bool] = []
 
 
@@ -267,4 +275,5 @@ def install() -> None:
         return
     _installed.append(True)
     Stack.update = _update  # type: ignore[method-assign]
+    CloudTrailResponse.lookup_events = _lookup_events  # type: ignore[attr-defined]
     CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
