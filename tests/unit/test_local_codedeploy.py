@@ -16,7 +16,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -105,7 +104,9 @@ def function(moto: MotoServer) -> str:
 
 @pytest.fixture
 def reset(moto: MotoServer, function: str) -> Iterator[None]:
-    moto.client("lambda").update_alias(FunctionName=function, Name="live", FunctionVersion="1", RoutingConfig={})
+    moto.client("lambda").update_alias(
+        FunctionName=function, Name="live", FunctionVersion="1", RoutingConfig={}
+    )
     moto.client("cloudwatch").set_alarm_state(AlarmName="orders errors", StateValue="OK", StateReason="test")
     yield
 
@@ -138,7 +139,9 @@ def _watch(moto: MotoServer, seen: list[Any], stop: threading.Event) -> threadin
         lambda_client = moto.client("lambda")
         while not stop.is_set():
             alias = lambda_client.get_alias(FunctionName="orders", Name="live")
-            seen.append((alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")))
+            seen.append(
+                (alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights"))
+            )
             time.sleep(0.002)
 
     thread = threading.Thread(target=watch)
@@ -168,10 +171,21 @@ def test_a_good_canary_shifts_ten_percent_then_all_and_runs_both_hooks(moto: Mot
     assert hooks == ["pre-hook", "post-hook"]
     assert ("1", {"2": 0.1}) in seen  # the canary weight, as get-alias answers it
     alias = moto.client("lambda").get_alias(FunctionName="orders", Name="live")
-    assert alias["FunctionVersion"] == "2" and not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    assert alias["FunctionVersion"] == "2" and not (alias.get("RoutingConfig") or {}).get(
+        "AdditionalVersionWeights"
+    )
     assert provisioned == [("orders", "live"), ("orders", "live")]
     kinds = [e.kind for e in outcome.timeline.events]
-    assert kinds == ["created", "hook_invoked", "hook_answered", "weights", "weights", "hook_invoked", "hook_answered", "end"]
+    assert kinds == [
+        "created",
+        "hook_invoked",
+        "hook_answered",
+        "weights",
+        "weights",
+        "hook_invoked",
+        "hook_answered",
+        "end",
+    ]
     canary, full = [e for e in outcome.timeline.events if e.kind == "weights"]
     assert full.offset - canary.offset == pytest.approx(60, abs=10)  # cloud seconds
     info = moto.client("codedeploy").get_deployment(deploymentId=outcome.deployment_id)["deploymentInfo"]
@@ -191,7 +205,9 @@ def test_an_alarm_during_the_canary_stops_it_and_rolls_the_alias_back(moto: Moto
         assert engine.wait_for(lambda: any(t.first("weights") for t in engine.timelines.values()), 5)
         alias = moto.client("lambda").get_alias(FunctionName="orders", Name="live")
         assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.1}
-        moto.client("cloudwatch").set_alarm_state(AlarmName="orders errors", StateValue="ALARM", StateReason="test")
+        moto.client("cloudwatch").set_alarm_state(
+            AlarmName="orders errors", StateValue="ALARM", StateReason="test"
+        )
         thread.join(10)
     finally:
         CLOCK.set_scale(3600)
@@ -202,7 +218,9 @@ def test_an_alarm_during_the_canary_stops_it_and_rolls_the_alias_back(moto: Moto
     assert rollback.offset < canary.offset + 60  # before the canary interval ended
     assert [e.weight for e in outcome.timeline.events if e.kind == "weights"] == [0.1]
     alias = moto.client("lambda").get_alias(FunctionName="orders", Name="live")
-    assert alias["FunctionVersion"] == "1" and not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    assert alias["FunctionVersion"] == "1" and not (alias.get("RoutingConfig") or {}).get(
+        "AdditionalVersionWeights"
+    )
     deploy = moto.client("codedeploy")
     info = deploy.get_deployment(deploymentId=outcome.deployment_id)["deploymentInfo"]
     assert info["status"] == "Stopped"
@@ -280,17 +298,23 @@ def test_hook_answers_are_checked_as_codedeploy_checks_them(moto: MotoServer, re
 
 def test_deployment_configs_and_groups_answer_as_on_aws(moto: MotoServer, function: str) -> None:
     deploy = moto.client("codedeploy")
-    canary = deploy.get_deployment_config(deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes")
+    canary = deploy.get_deployment_config(
+        deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    )
     assert canary["deploymentConfigInfo"]["trafficRoutingConfig"] == {
         "type": "TimeBasedCanary",
         "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5},
     }
-    custom = deploy.get_deployment_config(deploymentConfigName="Canary10Percent1Minute")["deploymentConfigInfo"]
+    custom = deploy.get_deployment_config(deploymentConfigName="Canary10Percent1Minute")[
+        "deploymentConfigInfo"
+    ]
     assert custom["computePlatform"] == "Lambda"
     assert "Canary10Percent1Minute" in deploy.list_deployment_configs()["deploymentConfigsList"]
     with pytest.raises(ClientError, match="DeploymentConfigDoesNotExistException"):
         deploy.get_deployment_config(deploymentConfigName="Nope")
-    group = deploy.get_deployment_group(applicationName="app", deploymentGroupName="orders")["deploymentGroupInfo"]
+    group = deploy.get_deployment_group(applicationName="app", deploymentGroupName="orders")[
+        "deploymentGroupInfo"
+    ]
     assert group["alarmConfiguration"]["alarms"] == [{"name": "orders errors"}]
 
 
@@ -328,6 +352,23 @@ def _template(code: str) -> str:
         },
         version_id: {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
         "Live": alias,
+        "Errors": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": "cfn errors",
+                "MetricName": "Errors",
+                "Namespace": "AWS/Lambda",
+                "Dimensions": [
+                    {"Name": "FunctionName", "Value": {"Ref": "Fn"}},
+                    {"Name": "ExecutedVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}},
+                ],
+                "Statistic": "Sum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            },
+        },
         "App": {"Type": "AWS::CodeDeploy::Application", "Properties": {"ComputePlatform": "Lambda"}},
         "Config": {
             "Type": "AWS::CodeDeploy::DeploymentConfig",
@@ -345,9 +386,12 @@ def _template(code: str) -> str:
                 "ApplicationName": {"Ref": "App"},
                 "DeploymentConfigName": {"Ref": "Config"},
                 "ServiceRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                "AlarmConfiguration": {"Enabled": True, "Alarms": [{"Name": "cfn errors"}]},
+                "AlarmConfiguration": {"Enabled": True, "Alarms": [{"Name": {"Ref": "Errors"}}]},
                 "AutoRollbackConfiguration": {"Enabled": True, "Events": ["DEPLOYMENT_STOP_ON_ALARM"]},
-                "DeploymentStyle": {"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
+                "DeploymentStyle": {
+                    "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+                    "DeploymentType": "BLUE_GREEN",
+                },
             },
         },
     }
@@ -366,20 +410,12 @@ def _stack_status(cloudformation: Any, timeout: float = 10) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stack(moto: MotoServer, function: str) -> Any:
     codedeploy.ENGINE[:] = [codedeploy.Engine(log=lambda m: None)]
-    moto.client("cloudwatch").put_metric_alarm(
-        AlarmName="cfn errors",
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
     moto.client("s3").create_bucket(Bucket="code")
     moto.client("s3").put_object(Bucket="code", Key="orders.zip", Body=_zip("def handler(e, c): return 1"))
     cloudformation = moto.client("cloudformation")
-    cloudformation.create_stack(StackName="Canary", TemplateBody=_template("v1"), Capabilities=["CAPABILITY_IAM"])
+    cloudformation.create_stack(
+        StackName="Canary", TemplateBody=_template("v1"), Capabilities=["CAPABILITY_IAM"]
+    )
     assert _stack_status(cloudformation)["StackStatus"] == "CREATE_COMPLETE"
     return cloudformation
 
@@ -401,9 +437,15 @@ def test_a_stack_update_returns_at_once_and_completes_when_the_deployment_succee
     assert _stack_status(stack)["StackStatus"] == "UPDATE_COMPLETE"
     alias = _live(moto, stack)
     assert int(alias["FunctionVersion"]) == int(before) + 1
+    # the rollback alarm watched the new version during the deployment, and its state was kept
+    alarm = moto.client("cloudwatch").describe_alarms(AlarmNames=["cfn errors"])["MetricAlarms"][0]
+    assert {"Name": "ExecutedVersion", "Value": alias["FunctionVersion"]} in alarm["Dimensions"]
+    assert alarm["StateValue"] == "OK"
 
 
-def test_a_failed_deployment_rolls_the_stack_back_and_keeps_the_old_version(moto: MotoServer, stack: Any) -> None:
+def test_a_failed_deployment_rolls_the_stack_back_and_keeps_the_old_version(
+    moto: MotoServer, stack: Any
+) -> None:
     moto.client("cloudwatch").set_alarm_state(AlarmName="cfn errors", StateValue="ALARM", StateReason="test")
     before = _live(moto, stack)["FunctionVersion"]
     stack.update_stack(StackName="Canary", TemplateBody=_template("v3"))

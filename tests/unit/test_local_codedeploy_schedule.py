@@ -77,6 +77,8 @@ def test_custom_configurations_read_from_cloudformation_and_the_api() -> None:
         ("TimeBasedCanary", 10, 0, "interval must be >= 1 minute, got 0"),
     ],
 )
-def test_bad_routings_are_refused_naming_the_value(kind: str, percent: int, minutes: int, message: str) -> None:
+def test_bad_routings_are_refused_naming_the_value(
+    kind: str, percent: int, minutes: int, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         TrafficRouting(kind, percent, minutes)
