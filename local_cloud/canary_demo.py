@@ -245,6 +245,7 @@ class CanaryDemo:
             "never",
             "--progress",
             "events",
+            "--method=direct",  # UpdateStack: no change set to create and wait for first
             "--app",
             f"{sys.executable} app.py",
             "--output",
