@@ -131,10 +131,10 @@ class Timeline:
     def render(self) -> str:
         """The timeline as ``make local-canary`` prints it."""
         lines = [
-            f"deployment {self.deployment_id} of {self.function_name}:{self.alias_name} "
-            f"(version {self.from_version} -> {self.to_version}, {self.config_name}): {self.status}"
+            f"deployment {self.deployment_id}: {_short(self.function_name)}:{self.alias_name}, version "
+            f"{self.from_version} -> {self.to_version}: {self.status}"
         ]
-        lines += [f"  +{event.offset:7.1f} s  {event.text}" for event in self.events]
+        lines += [f"  +{event.offset:6.1f} s  {event.text}" for event in self.events]
         return "\n".join(lines)
 
 
@@ -384,8 +384,8 @@ class Engine:
             raise _Stop(
                 "Failed",
                 "HOOK_EXECUTION_FAILURE",
-                f"The deployment failed because the {event} lifecycle event hook {function} reported "
-                f"{execution.status}.",
+                f"The deployment failed because the {event} lifecycle event hook {_short(function)} "
+                f"reported {execution.status}.",
                 "DEPLOYMENT_FAILURE",
             )
 
