@@ -105,7 +105,7 @@ local-smoke: deps
 
 ## local-canary: a private local cloud (prod stage), then three `cdk deploy`s of the orders handler: a good
 ## change promoted, one rolled back by its errors alarm, one stopped by its pre-traffic hook; prints each
-## deployment's timeline. Time runs LOCAL_CLOUD_TIME_SCALE times faster (default 60: a 5-minute canary in 5 s)
+## deployment's timeline. Time runs LOCAL_CLOUD_TIME_SCALE times faster (default 30: a 5-minute canary in 10 s)
 local-canary: deps
 	$(PY) -m local_cloud canary
 

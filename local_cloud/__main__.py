@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     canary.add_argument(
         "--scale",
         type=float,
-        default=float(os.environ.get("LOCAL_CLOUD_TIME_SCALE") or 60),
-        help="cloud seconds per real second (LOCAL_CLOUD_TIME_SCALE; default 60: a 5-minute canary in 5 s)",
+        default=float(os.environ.get("LOCAL_CLOUD_TIME_SCALE") or 30),
+        help="cloud seconds per real second (LOCAL_CLOUD_TIME_SCALE; default 30: a 5-minute canary in 10 s)",
     )
     canary.set_defaults(run=_canary)
     job = commands.add_parser("run-job", help="fire a schedule of the running local cloud now")

@@ -13,9 +13,10 @@ the stack reading the copy through the ``orders_code_path`` context value:
    alias back before the canary interval ends; CloudFormation rolls the stack back;
 3. **a change whose pre-traffic hook fails**: it fails the smoke test, so no traffic ever moves.
 
-Time runs compressed (``LOCAL_CLOUD_TIME_SCALE``, default here 60: a cloud minute per real second), so
-the 5-minute canary takes about 5 seconds with the same sequence of events. Each deployment's timeline
-is printed in cloud-time offsets.
+Time runs compressed (``LOCAL_CLOUD_TIME_SCALE``, default here 30), so the 5-minute canary takes about
+10 seconds with the same sequence of events. (60 works too, a canary in 5 s; but a local cold start takes
+about 1.5 real seconds, which at 60x is 90 cloud seconds, three times AWS's, so the bad version's first
+errors come late in the interval.) Each deployment's timeline is printed in cloud-time offsets.
 """
 
 from __future__ import annotations
