@@ -31,6 +31,7 @@ from local_cloud import (
 from local_cloud import moto_cfn_extensions as extensions
 from local_cloud.api_gateway import ApiGateway, HttpRequest, HttpResponse
 from local_cloud.assembly import bootstrap, deploy_stack, read_assembly, synthesize
+from local_cloud.clock import CLOCK
 from local_cloud.fake_rates_api import FakeRatesApi
 from local_cloud.front_door import HttpServer
 from local_cloud.hosted_ui import HostedUi
@@ -452,6 +453,9 @@ class LocalCloud:
             "  - across a restart: the admin keys and the test user's password are kept in the state folder"
             " (make local-reset forgets them); data (tables, queues, objects, users) and stacks deployed with"
             " cdk deploy are not: moto holds them in memory",
+            f"  - time: the cloud's clock runs {CLOCK.scale:g}x (LOCAL_CLOUD_TIME_SCALE, 1 to 3600; at 60 a"
+            " 10%/5-minute canary takes 5 s); deployments of aliases with a deployment group are run by the"
+            " local CodeDeploy (hooks, traffic shifting, alarm rollback): make local-canary shows three",
             "",
             f"Ready in {self.timings.get('ready', 0):.1f} s ({len(self.stack_names)} stacks). "
             "Endpoints (all on 127.0.0.1):",
