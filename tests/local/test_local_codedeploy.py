@@ -1,4 +1,7 @@
-"""The local CodeDeploy on a real (in-process) moto server, with time compressed to 3600x.
+"""The local CodeDeploy on a real (in-process) moto server, with time compressed to 3600x (about 12 s).
+
+In tests/local, not tests/unit: a moto server in the test process patches moto process-wide (IAM checks,
+CloudFormation resource types), which the handler tests of the fast suite must not inherit.
 
 No Lambda code runs here: hooks are answered through the real ``PutLifecycleEventHookExecutionStatus``
 API by a stand-in invoker, and alarms are set with ``set_alarm_state`` (the local alarm evaluator is
@@ -462,3 +465,25 @@ def test_a_failed_deployment_rolls_the_stack_back_and_keeps_the_old_version(
     stack.update_stack(StackName="Canary", TemplateBody=_template("v4"))
     assert _stack_status(stack)["StackStatus"] == "UPDATE_COMPLETE"
     assert int(_live(moto, stack)["FunctionVersion"]) > int(before)
+
+
+def test_stop_deployment_stops_it_and_rolls_back_only_if_the_group_says_so(
+    moto: MotoServer, reset: None
+) -> None:
+    engine = codedeploy.Engine(log=lambda m: None)
+    result: list[codedeploy.Outcome] = []
+    thread = threading.Thread(target=lambda: result.append(engine.run(_update())))
+    CLOCK.set_scale(60)
+    try:
+        thread.start()
+        assert engine.wait_for(lambda: any(t.first("weights") for t in engine.timelines.values()), 5)
+        deployment_id = next(iter(engine.timelines))
+        moto.client("codedeploy").stop_deployment(deploymentId=deployment_id)
+        thread.join(10)
+    finally:
+        CLOCK.set_scale(3600)
+    outcome = result[0]
+    assert outcome.status == "Stopped" and "StopDeployment" in outcome.reason
+    assert outcome.timeline.first("rollback") is None  # the group rolls back on failures and alarms only
+    with pytest.raises(ClientError, match="DeploymentAlreadyCompletedException"):
+        moto.client("codedeploy").stop_deployment(deploymentId=outcome.deployment_id)
