@@ -22,6 +22,8 @@ errors come late in the interval.) Each deployment's timeline is printed in clou
 from __future__ import annotations
 
 import collections
+import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -285,6 +287,34 @@ class CanaryDemo:
             )
             self._order_url = f"{base}orders/{created.json()['id']}"
         return self._order_url
+
+
+def write_results(results: list[Result], path: Path) -> None:
+    """The results as JSON (what tests/local/test_canary.py reads from a demo run in a child process)."""
+    document = [
+        {
+            "title": r.change.title,
+            "expected": r.change.expected,
+            "cdk_exit": r.cdk_exit,
+            "cdk_seconds": round(r.cdk_seconds, 1),
+            "stack_status": r.stack_status,
+            "live_version": r.live_version,
+            "traffic": {str(code): count for code, count in r.traffic.items()},
+            "timeline": None
+            if r.timeline is None
+            else {
+                "deployment_id": r.timeline.deployment_id,
+                "function_name": r.timeline.function_name,
+                "from_version": r.timeline.from_version,
+                "to_version": r.timeline.to_version,
+                "status": r.timeline.status,
+                "events": [dataclasses.asdict(e) for e in r.timeline.events],
+            },
+            "rendered": r.render(),
+        }
+        for r in results
+    ]
+    path.write_text(json.dumps(document, indent=1))
 
 
 def run(cloud: LocalCloud, workdir: Path, log: Log) -> list[Result]:
