@@ -1,7 +1,7 @@
 """The local CodeDeploy on a real (in-process) moto server, with time compressed to 3600x (about 12 s).
 
-In tests/local, not tests/unit: a moto server in the test process patches moto process-wide (IAM checks,
-CloudFormation resource types), which the handler tests of the fast suite must not inherit.
+In tests/local, not tests/unit: it runs in the session's local cloud (moto's backends and patches are
+process-wide; the fast suite's handler tests must not inherit them). Its resources have names of their own.
 
 No Lambda code runs here: hooks are answered through the real ``PutLifecycleEventHookExecutionStatus``
 API by a stand-in invoker, and alarms are set with ``set_alarm_state`` (the local alarm evaluator is
@@ -22,12 +22,20 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local_cloud import cfn_fixes, codedeploy, stack_updates
-from local_cloud import moto_cfn_extensions as extensions
+from local_cloud import codedeploy
 from local_cloud.clock import CLOCK
+from local_cloud.cloud import LocalCloud
 from local_cloud.moto_server import MotoServer
 
 ROLE = "arn:aws:iam::123456789012:role/codedeploy"
+#: Names of this module's resources in the session's cloud (shared with the other modules of tests/local).
+FUNCTION, APP, GROUP, CONFIG = (
+    "cd-test-orders",
+    "cd-test-app",
+    "cd-test-orders",
+    "CdTestCanary10Percent1Minute",
+)
+ALARM, CFN_ALARM, STACK, BUCKET = "cd-test errors", "cd-test cfn errors", "CdTestCanary", "cd-test-code"
 
 
 def _zip(text: str) -> bytes:
@@ -38,40 +46,35 @@ def _zip(text: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = MotoServer(0)
-    server.start(enforce_iam=False)
-    extensions.install(server.endpoint_url, server.admin_credentials)
-    cfn_fixes.install()
-    stack_updates.install()
+def moto(cloud: LocalCloud) -> Iterator[MotoServer]:
+    """The session's local cloud (one per process: moto's backends are process-wide), 3600x faster."""
+    assert cloud.moto is not None
     scale = CLOCK.scale
     CLOCK.set_scale(3600)  # an hour per second: a 1-minute canary takes ~17 ms
     try:
-        yield server
+        yield cloud.moto
     finally:
         CLOCK.set_scale(scale)
-        codedeploy.ENGINE.clear()
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def function(moto: MotoServer) -> str:
     lambda_client = moto.client("lambda")
-    role = moto.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = moto.client("iam").create_role(RoleName="cd-test-fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lambda_client.create_function(
-        FunctionName="orders",
+        FunctionName=FUNCTION,
         Runtime="python3.12",
         Role=role,
         Handler="index.handler",
         Code={"ZipFile": _zip("def handler(e, c): return 1")},
     )
-    lambda_client.publish_version(FunctionName="orders")
-    lambda_client.update_function_code(FunctionName="orders", ZipFile=_zip("def handler(e, c): return 2"))
-    lambda_client.publish_version(FunctionName="orders")
-    lambda_client.create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
+    lambda_client.publish_version(FunctionName=FUNCTION)
+    lambda_client.update_function_code(FunctionName=FUNCTION, ZipFile=_zip("def handler(e, c): return 2"))
+    lambda_client.publish_version(FunctionName=FUNCTION)
+    lambda_client.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion="1")
     cloudwatch = moto.client("cloudwatch")
     cloudwatch.put_metric_alarm(
-        AlarmName="orders errors",
+        AlarmName=ALARM,
         MetricName="Errors",
         Namespace="AWS/Lambda",
         Statistic="Sum",
@@ -79,11 +82,12 @@ def function(moto: MotoServer) -> str:
         EvaluationPeriods=1,
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="ignore",  # the local evaluator keeps the states this module sets by hand
     )
     deploy = moto.client("codedeploy")
-    deploy.create_application(applicationName="app", computePlatform="Lambda")
+    deploy.create_application(applicationName=APP, computePlatform="Lambda")
     deploy.create_deployment_config(
-        deploymentConfigName="Canary10Percent1Minute",
+        deploymentConfigName=CONFIG,
         computePlatform="Lambda",
         trafficRoutingConfig={
             "type": "TimeBasedCanary",
@@ -91,18 +95,18 @@ def function(moto: MotoServer) -> str:
         },
     )
     deploy.create_deployment_group(
-        applicationName="app",
-        deploymentGroupName="orders",
-        deploymentConfigName="Canary10Percent1Minute",
+        applicationName=APP,
+        deploymentGroupName=GROUP,
+        deploymentConfigName=CONFIG,
         serviceRoleArn=ROLE,
-        alarmConfiguration={"enabled": True, "alarms": [{"name": "orders errors"}]},
+        alarmConfiguration={"enabled": True, "alarms": [{"name": ALARM}]},
         autoRollbackConfiguration={
             "enabled": True,
             "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
         },
         deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
     )
-    return "orders"
+    return FUNCTION
 
 
 @pytest.fixture
@@ -110,7 +114,7 @@ def reset(moto: MotoServer, function: str) -> Iterator[None]:
     moto.client("lambda").update_alias(
         FunctionName=function, Name="live", FunctionVersion="1", RoutingConfig={}
     )
-    moto.client("cloudwatch").set_alarm_state(AlarmName="orders errors", StateValue="OK", StateReason="test")
+    moto.client("cloudwatch").set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="test")
     yield
 
 
@@ -134,14 +138,14 @@ def _answering(moto: MotoServer, status: str, calls: list[str] | None = None) ->
 
 
 def _update(before_hook: str | None = None, after_hook: str | None = None) -> codedeploy.AliasUpdate:
-    return codedeploy.AliasUpdate("orders", "live", "1", "2", "app", "orders", before_hook, after_hook)
+    return codedeploy.AliasUpdate(FUNCTION, "live", "1", "2", APP, GROUP, before_hook, after_hook)
 
 
 def _watch(moto: MotoServer, seen: list[Any], stop: threading.Event) -> threading.Thread:
     def watch() -> None:
         lambda_client = moto.client("lambda")
         while not stop.is_set():
-            alias = lambda_client.get_alias(FunctionName="orders", Name="live")
+            alias = lambda_client.get_alias(FunctionName=FUNCTION, Name="live")
             seen.append(
                 (alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights"))
             )
@@ -173,11 +177,11 @@ def test_a_good_canary_shifts_ten_percent_then_all_and_runs_both_hooks(moto: Mot
     assert outcome.succeeded, outcome.reason
     assert hooks == ["pre-hook", "post-hook"]
     assert ("1", {"2": 0.1}) in seen  # the canary weight, as get-alias answers it
-    alias = moto.client("lambda").get_alias(FunctionName="orders", Name="live")
+    alias = moto.client("lambda").get_alias(FunctionName=FUNCTION, Name="live")
     assert alias["FunctionVersion"] == "2" and not (alias.get("RoutingConfig") or {}).get(
         "AdditionalVersionWeights"
     )
-    assert provisioned == [("orders", "live"), ("orders", "live")]
+    assert provisioned == [(FUNCTION, "live"), (FUNCTION, "live")]
     kinds = [e.kind for e in outcome.timeline.events]
     assert kinds == [
         "created",
@@ -192,9 +196,9 @@ def test_a_good_canary_shifts_ten_percent_then_all_and_runs_both_hooks(moto: Mot
     canary, full = [e for e in outcome.timeline.events if e.kind == "weights"]
     assert full.offset - canary.offset == pytest.approx(60, abs=10)  # cloud seconds
     info = moto.client("codedeploy").get_deployment(deploymentId=outcome.deployment_id)["deploymentInfo"]
-    assert info["status"] == "Succeeded" and info["deploymentConfigName"] == "Canary10Percent1Minute"
+    assert info["status"] == "Succeeded" and info["deploymentConfigName"] == CONFIG
     assert outcome.deployment_id.startswith("d-") and len(outcome.deployment_id) == 11
-    listed = moto.client("codedeploy").list_deployments(applicationName="app", deploymentGroupName="orders")
+    listed = moto.client("codedeploy").list_deployments(applicationName=APP, deploymentGroupName=GROUP)
     assert outcome.deployment_id in listed["deployments"]
 
 
@@ -206,11 +210,9 @@ def test_an_alarm_during_the_canary_stops_it_and_rolls_the_alias_back(moto: Moto
     try:
         thread.start()
         assert engine.wait_for(lambda: any(t.first("weights") for t in engine.timelines.values()), 5)
-        alias = moto.client("lambda").get_alias(FunctionName="orders", Name="live")
+        alias = moto.client("lambda").get_alias(FunctionName=FUNCTION, Name="live")
         assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.1}
-        moto.client("cloudwatch").set_alarm_state(
-            AlarmName="orders errors", StateValue="ALARM", StateReason="test"
-        )
+        moto.client("cloudwatch").set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test")
         thread.join(10)
     finally:
         CLOCK.set_scale(3600)
@@ -220,7 +222,7 @@ def test_an_alarm_during_the_canary_stops_it_and_rolls_the_alias_back(moto: Moto
     assert canary is not None and rollback is not None
     assert rollback.offset < canary.offset + 60  # before the canary interval ended
     assert [e.weight for e in outcome.timeline.events if e.kind == "weights"] == [0.1]
-    alias = moto.client("lambda").get_alias(FunctionName="orders", Name="live")
+    alias = moto.client("lambda").get_alias(FunctionName=FUNCTION, Name="live")
     assert alias["FunctionVersion"] == "1" and not (alias.get("RoutingConfig") or {}).get(
         "AdditionalVersionWeights"
     )
@@ -228,7 +230,7 @@ def test_an_alarm_during_the_canary_stops_it_and_rolls_the_alias_back(moto: Moto
     info = deploy.get_deployment(deploymentId=outcome.deployment_id)["deploymentInfo"]
     assert info["status"] == "Stopped"
     assert info["errorInformation"]["code"] == "ALARM_ACTIVE"
-    assert "orders errors" in info["errorInformation"]["message"]
+    assert ALARM in info["errorInformation"]["message"]
     rollback_id = info["rollbackInfo"]["rollbackDeploymentId"]
     rolled = deploy.get_deployment(deploymentId=rollback_id)["deploymentInfo"]
     assert rolled["creator"] == "codeDeployRollback"
@@ -308,17 +310,13 @@ def test_deployment_configs_and_groups_answer_as_on_aws(moto: MotoServer, functi
         "type": "TimeBasedCanary",
         "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5},
     }
-    custom = deploy.get_deployment_config(deploymentConfigName="Canary10Percent1Minute")[
-        "deploymentConfigInfo"
-    ]
+    custom = deploy.get_deployment_config(deploymentConfigName=CONFIG)["deploymentConfigInfo"]
     assert custom["computePlatform"] == "Lambda"
-    assert "Canary10Percent1Minute" in deploy.list_deployment_configs()["deploymentConfigsList"]
+    assert CONFIG in deploy.list_deployment_configs()["deploymentConfigsList"]
     with pytest.raises(ClientError, match="DeploymentConfigDoesNotExistException"):
         deploy.get_deployment_config(deploymentConfigName="Nope")
-    group = deploy.get_deployment_group(applicationName="app", deploymentGroupName="orders")[
-        "deploymentGroupInfo"
-    ]
-    assert group["alarmConfiguration"]["alarms"] == [{"name": "orders errors"}]
+    group = deploy.get_deployment_group(applicationName=APP, deploymentGroupName=GROUP)["deploymentGroupInfo"]
+    assert group["alarmConfiguration"]["alarms"] == [{"name": ALARM}]
 
 
 # ---- CloudFormation: the update waits for the deployment, and rolls back when it fails -------------
@@ -349,7 +347,7 @@ def _template(code: str) -> str:
                 "Runtime": "python3.12",
                 "Handler": "index.handler",
                 "Role": {"Fn::GetAtt": ["Role", "Arn"]},
-                "Code": {"S3Bucket": "code", "S3Key": "orders.zip"},
+                "Code": {"S3Bucket": BUCKET, "S3Key": "orders.zip"},
                 "Description": code,
             },
         },
@@ -358,7 +356,7 @@ def _template(code: str) -> str:
         "Errors": {
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {
-                "AlarmName": "cfn errors",
+                "AlarmName": CFN_ALARM,
                 "MetricName": "Errors",
                 "Namespace": "AWS/Lambda",
                 "Dimensions": [
@@ -370,6 +368,7 @@ def _template(code: str) -> str:
                 "EvaluationPeriods": 1,
                 "Threshold": 1,
                 "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "ignore",
             },
         },
         "App": {"Type": "AWS::CodeDeploy::Application", "Properties": {"ComputePlatform": "Lambda"}},
@@ -404,7 +403,7 @@ def _template(code: str) -> str:
 def _stack_status(cloudformation: Any, timeout: float = 10) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        stack: dict[str, Any] = cloudformation.describe_stacks(StackName="Canary")["Stacks"][0]
+        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
         if not stack["StackStatus"].endswith("IN_PROGRESS") or time.monotonic() > deadline:
             return stack
         time.sleep(0.02)
@@ -412,19 +411,19 @@ def _stack_status(cloudformation: Any, timeout: float = 10) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stack(moto: MotoServer, function: str) -> Any:
-    codedeploy.ENGINE[:] = [codedeploy.Engine(log=lambda m: None)]
-    moto.client("s3").create_bucket(Bucket="code")
-    moto.client("s3").put_object(Bucket="code", Key="orders.zip", Body=_zip("def handler(e, c): return 1"))
+    assert codedeploy.ENGINE  # the session cloud's CodeDeploy runs the stack's deployments
+    moto.client("s3").create_bucket(Bucket=BUCKET)
+    moto.client("s3").put_object(Bucket=BUCKET, Key="orders.zip", Body=_zip("def handler(e, c): return 1"))
     cloudformation = moto.client("cloudformation")
     cloudformation.create_stack(
-        StackName="Canary", TemplateBody=_template("v1"), Capabilities=["CAPABILITY_IAM"]
+        StackName=STACK, TemplateBody=_template("v1"), Capabilities=["CAPABILITY_IAM"]
     )
     assert _stack_status(cloudformation)["StackStatus"] == "CREATE_COMPLETE"
     return cloudformation
 
 
 def _live(moto: MotoServer, cloudformation: Any) -> dict[str, Any]:
-    resources = cloudformation.describe_stack_resources(StackName="Canary")["StackResources"]
+    resources = cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]
     name = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "Fn")
     alias: dict[str, Any] = moto.client("lambda").get_alias(FunctionName=name, Name="live")
     return alias
@@ -433,15 +432,15 @@ def _live(moto: MotoServer, cloudformation: Any) -> dict[str, Any]:
 def test_a_stack_update_returns_at_once_and_completes_when_the_deployment_succeeds(
     moto: MotoServer, stack: Any
 ) -> None:
-    moto.client("cloudwatch").set_alarm_state(AlarmName="cfn errors", StateValue="OK", StateReason="test")
+    moto.client("cloudwatch").set_alarm_state(AlarmName=CFN_ALARM, StateValue="OK", StateReason="test")
     before = _live(moto, stack)["FunctionVersion"]
-    stack.update_stack(StackName="Canary", TemplateBody=_template("v2"))
-    assert stack.describe_stacks(StackName="Canary")["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
+    stack.update_stack(StackName=STACK, TemplateBody=_template("v2"))
+    assert stack.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
     assert _stack_status(stack)["StackStatus"] == "UPDATE_COMPLETE"
     alias = _live(moto, stack)
     assert int(alias["FunctionVersion"]) == int(before) + 1
     # the rollback alarm watched the new version during the deployment, and its state was kept
-    alarm = moto.client("cloudwatch").describe_alarms(AlarmNames=["cfn errors"])["MetricAlarms"][0]
+    alarm = moto.client("cloudwatch").describe_alarms(AlarmNames=[CFN_ALARM])["MetricAlarms"][0]
     assert {"Name": "ExecutedVersion", "Value": alias["FunctionVersion"]} in alarm["Dimensions"]
     assert alarm["StateValue"] == "OK"
 
@@ -449,20 +448,20 @@ def test_a_stack_update_returns_at_once_and_completes_when_the_deployment_succee
 def test_a_failed_deployment_rolls_the_stack_back_and_keeps_the_old_version(
     moto: MotoServer, stack: Any
 ) -> None:
-    moto.client("cloudwatch").set_alarm_state(AlarmName="cfn errors", StateValue="ALARM", StateReason="test")
+    moto.client("cloudwatch").set_alarm_state(AlarmName=CFN_ALARM, StateValue="ALARM", StateReason="test")
     before = _live(moto, stack)["FunctionVersion"]
-    stack.update_stack(StackName="Canary", TemplateBody=_template("v3"))
+    stack.update_stack(StackName=STACK, TemplateBody=_template("v3"))
     described = _stack_status(stack)
     assert described["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
     assert "Live" in described["StackStatusReason"] and "ALARM_ACTIVE" not in described["StackStatusReason"]
     assert _live(moto, stack)["FunctionVersion"] == before
-    events = stack.describe_stack_events(StackName="Canary")["StackEvents"]
+    events = stack.describe_stack_events(StackName=STACK)["StackEvents"]
     failed = [e for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
     assert failed and failed[0]["LogicalResourceId"] == "Live"
     assert "stopped" in failed[0]["ResourceStatusReason"]
     # the stack is usable again: the next good update goes through
-    moto.client("cloudwatch").set_alarm_state(AlarmName="cfn errors", StateValue="OK", StateReason="test")
-    stack.update_stack(StackName="Canary", TemplateBody=_template("v4"))
+    moto.client("cloudwatch").set_alarm_state(AlarmName=CFN_ALARM, StateValue="OK", StateReason="test")
+    stack.update_stack(StackName=STACK, TemplateBody=_template("v4"))
     assert _stack_status(stack)["StackStatus"] == "UPDATE_COMPLETE"
     assert int(_live(moto, stack)["FunctionVersion"]) > int(before)
 
