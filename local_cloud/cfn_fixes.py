@@ -14,7 +14,8 @@
 - An update created the new resources before it updated the changed ones, so a new
   ``AWS::Lambda::Version`` was published from the old code (the same version, "1") and the ``live``
   alias never moved. CloudFormation goes in dependency order: here the changed resources are updated
-  first, in template order, and a new resource they refer to is created when first referred to.
+  first, in dependency order (``in_dependency_order``; template order among independent ones), and a
+  new resource they refer to is created when first referred to.
 - An update re-read an ``AWS::SSM::Parameter::Value`` parameter's already resolved value as a parameter
   name (``BootstrapVersion`` of every CDK template), failing every update with an AttributeError.
 """
@@ -127,9 +128,69 @@ def _update_resources(
     self.load_parameters()
     self.load_conditions()
     self._resource_json_map = template["Resources"]
-    _retrying(actions["Modify"], lambda name: _modify(self, name))
+    needs = dependencies(actions["Modify"], self._resource_json_map)
+    _retrying(in_dependency_order(needs), lambda name: _modify(self, name), needs)
     for name in actions["Add"]:
         _ = self[name]  # created now unless a changed resource referred to it already
+
+
+def _references(node: Any) -> set[str]:
+    """Logical IDs a resource refers to: Ref, Fn::GetAtt, Fn::Sub's ${X} and ${X.Attr}, DependsOn."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                target = value[0] if isinstance(value, list) else str(value).split(".")[0]
+                found.add(str(target))
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found |= {part.split("}")[0].split(".")[0] for part in str(text).split("${")[1:]}
+                found |= _references(value[1] if isinstance(value, list) and len(value) > 1 else None)
+            elif key == "DependsOn":
+                found |= {value} if isinstance(value, str) else set(value)
+            else:
+                found |= _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    return found
+
+
+def dependencies(names: list[str], resources: dict[str, Any]) -> dict[str, set[str]]:
+    """Per changed resource: the changed ones it refers to, directly or through new or unchanged ones.
+
+    E.g. the ``live`` alias's UpdatePolicy names the pre-traffic hook, whose environment names the new
+    version, which names the function: the function, then the hook, then the alias.
+    """
+    changed = set(names)
+
+    def depends_on(name: str) -> set[str]:
+        result: set[str] = set()
+        pending, seen = [name], {name}
+        while pending:
+            for target in _references(resources.get(pending.pop())) & set(resources):
+                if target in changed:
+                    result.add(target)
+                elif target not in seen:  # new or unchanged: follow what it refers to
+                    seen.add(target)
+                    pending.append(target)
+        result.discard(name)
+        return result
+
+    return {name: depends_on(name) for name in names}
+
+
+def in_dependency_order(needs: dict[str, set[str]]) -> list[str]:
+    """The changed resources in dependency order, as CloudFormation updates them (else template order)."""
+    ordered: list[str] = []
+    remaining = list(needs)
+    while remaining:
+        ready = next((n for n in remaining if not needs[n] & set(remaining)), remaining[0])  # a cycle: as is
+        ordered.append(ready)
+        remaining.remove(ready)
+    return ordered
 
 
 def _remove(resources: ResourceMap, name: str) -> None:
@@ -147,13 +208,20 @@ def _modify(resources: ResourceMap, name: str) -> None:
     )
 
 
-def _retrying(names: list[str], step: Any) -> None:
-    """Run ``step`` on each name; retry the failures (a dependency not ready yet) a few rounds."""
+def _retrying(names: list[str], step: Any, needs: dict[str, set[str]] | None = None) -> None:
+    """Run ``step`` on each name; retry the failures (a dependency not ready yet) a few rounds.
+
+    A name whose dependency (``needs``) failed in this round waits for the next one, so that e.g. an alias
+    never moves to a version published before its function's update went through.
+    """
     pending = list(names)
+    last: Exception | None = None
     for _ in range(MAX_UPDATE_ATTEMPTS):
         failed: list[str] = []
-        last: Exception | None = None
         for name in pending:
+            if needs and needs.get(name, set()) & set(failed):
+                failed.append(name)
+                continue
             try:
                 step(name)
             except Exception as error:

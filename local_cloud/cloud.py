@@ -22,10 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local_cloud import (
+    alarms,
     cfn_fixes,
     codedeploy,
     event_bus,  # noqa: F401  (registers the event archive creator, issue 16)
     lambda_api,
+    metrics,
     stack_updates,
 )
 from local_cloud import moto_cfn_extensions as extensions
@@ -150,6 +152,8 @@ class LocalCloud:
         self.log(f"local AWS services (moto) on 127.0.0.1:{self.moto.port}; IAM enforced: {self.enforce_iam}")
         extensions.install(self.moto.endpoint_url, self.moto.admin_credentials)
         cfn_fixes.install()
+        metrics.install()
+        alarms.install()
         stack_updates.install()
         stacks = read_assembly(assembly)
         bootstrap(self.moto.client, stacks, self.log)
@@ -191,11 +195,16 @@ class LocalCloud:
         )
         specs = self.runtime.load()
         lambda_api.serve(self.runtime)
-        self.log(f"local Lambda: {len(specs)} function(s), one worker process each (started on first use)")
-        for alias_arn, count in extensions.PROVISIONED_CONCURRENCY.items():
-            worker, _ = self.runtime.worker(alias_arn)
-            self.log(f"[{worker.short_name}] provisioned concurrency {count}: pre-warming one worker")
-            worker.warm()
+        self.log(
+            f"local Lambda: {len(specs)} function(s); each version runs its own code in environments "
+            "started on first use (provisioned concurrency: before)"
+        )
+        runtime = self.runtime
+        extensions.ON_PROVISIONED_CONCURRENCY[:] = [runtime.provision]
+        for alias_arn in list(extensions.PROVISIONED_CONCURRENCY):
+            parts = alias_arn.split(":")
+            runtime.provision(parts[6], parts[7])
+        alarms.EVALUATOR.start()
         if rates_api is not None:
             api_key = self._rates_api_key()
             rates_api.expected_key = lambda: api_key
@@ -228,9 +237,9 @@ class LocalCloud:
     def _rates_api_key(self) -> str | None:
         """The value of the secret the job sends as its API key (the fake provider checks it)."""
         assert self.runtime is not None and self.moto is not None and self.rates_api is not None
-        for worker in self.runtime.workers.values():
-            if worker.spec.environment.get("API_URL") == self.rates_api.url:
-                arn = worker.spec.environment.get("API_KEY_SECRET_ARN")
+        for spec in self.runtime.specs.values():
+            if spec.environment.get("API_URL") == self.rates_api.url:
+                arn = spec.environment.get("API_KEY_SECRET_ARN")
                 if arn:
                     return str(
                         self.moto.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
@@ -316,6 +325,8 @@ class LocalCloud:
         self._stopped.set()
         codedeploy.ENGINE.clear()
         for step in (
+            alarms.EVALUATOR.stop,
+            extensions.ON_PROVISIONED_CONCURRENCY.clear,
             lambda: self.triggers and self.triggers.stop(),
             lambda: self.runtime and self.runtime.wait_for_async(timeout=5),
             lambda: self.front_door and self.front_door.stop(),
@@ -408,10 +419,7 @@ class LocalCloud:
         """Functions (cold starts, invocations), mappings and schedules."""
         assert self.runtime is not None and self.triggers is not None
         return {
-            "functions": {
-                name: {"warm": w.running, "cold_starts": w.cold_starts, "invocations": w.invocations}
-                for name, w in self.runtime.workers.items()
-            },
+            "functions": self.runtime.status(),
             "kinesis_mappings": [
                 {"mapping": m.logical_id, "records": m.records, "parked_batches": m.parked_batches}
                 for m in self.triggers.mappings
@@ -447,7 +455,8 @@ class LocalCloud:
                 lines.append(f"  - {resource_type}: emulated; {caveat}")
         lines += [
             "  - Powertools layer: the same release from the virtual environment; X-Ray tracing: off",
-            "  - CloudWatch metrics: no service publishes them locally; alarms are stored, never evaluated: "
+            "  - CloudWatch metrics: published by the local Lambda, API Gateway and SQS (AWS/Lambda,"
+            " AWS/ApiGateway, AWS/SQS, in cloud time); alarms evaluated every cloud minute: "
             + self._alarm_states(),
             "  - function logs: printed here and written to each function's CloudWatch log group",
             "  - across a restart: the admin keys and the test user's password are kept in the state folder"

@@ -5,8 +5,10 @@ called, moto hands every Invoke to the ``LambdaRuntime``: ``RequestResponse`` ru
 answers its payload, or its error object with ``X-Amz-Function-Error: Unhandled`` (``LogType=Tail``:
 the last 4 KB of the invocation's log, base64, in ``X-Amz-Log-Result``); ``Event`` queues an
 asynchronous invocation (the function's retries and on-failure destination apply) and answers 202;
-``DryRun`` answers 204. The qualifier may be ``$LATEST``, a published version or an alias; an unknown
-function or qualifier is ``ResourceNotFoundException``. IAM (``lambda:InvokeFunction``) is checked by
+``DryRun`` answers 204. The qualifier may be ``$LATEST``, a published version or an alias (a weighted
+alias runs the version its routing picks; ``X-Amz-Executed-Version`` says which); an unknown function
+or qualifier is ``ResourceNotFoundException``; a function at its concurrency limit is
+``TooManyRequestsException`` (429). IAM (``lambda:InvokeFunction``) is checked by
 moto before the call gets here.
 """
 
@@ -17,7 +19,11 @@ import json
 import threading
 from typing import Any
 
-from moto.awslambda.exceptions import InvalidParameterValueException, UnknownFunctionException
+from moto.awslambda.exceptions import (
+    InvalidParameterValueException,
+    LambdaClientError,
+    UnknownFunctionException,
+)
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 
@@ -77,7 +83,7 @@ def _invoke(
     if qualifier:
         target = f"{function_name}:{qualifier}"
     try:
-        worker, resolved = runtime.worker(target)
+        routed = runtime.resolve(target)
     except FunctionNotFound:
         raise UnknownFunctionException(_arn(self, target)) from None
     try:
@@ -85,21 +91,30 @@ def _invoke(
     except ValueError:
         raise InvalidParameterValueException("Could not parse request body into json") from None
     kind = _header(headers, "X-Amz-Invocation-Type", "RequestResponse")
-    response_headers["x-amz-executed-version"] = worker.spec.aliases.get(
-        resolved or "", resolved or "$LATEST"
-    )
     if kind == "DryRun":
         return b""
     if kind == "Event":
         runtime.invoke_async(target, event)
         return b""
-    result = worker.invoke(event, qualifier=resolved)
+    result = runtime.invoke_target(routed, event)
+    if result.throttled:
+        raise TooManyRequestsException(str((result.error or {}).get("errorMessage", "Rate Exceeded.")))
+    response_headers["x-amz-executed-version"] = result.executed_version
     log_text = "\n".join(result.logs) + "\n"
     response_headers["x-amz-log-result"] = base64.b64encode(log_text.encode()[-TAIL_BYTES:]).decode()
     if result.error is not None:
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps(result.error).encode()
     return json.dumps(result.payload).encode()
+
+
+class TooManyRequestsException(LambdaClientError):
+    """The function is at its concurrency limit (HTTP 429, as Lambda answers)."""
+
+    code = 429
+
+    def __init__(self, message: str) -> None:
+        super().__init__("TooManyRequestsException", message)
 
 
 def _arn(backend: LambdaBackend, target: str) -> str:

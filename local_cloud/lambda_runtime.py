@@ -1,18 +1,25 @@
-"""The local Lambda service: one worker process per function, cold once, then warm.
+"""The local Lambda service: each version of a function runs its own code in its own environments.
 
 ``LambdaRuntime`` reads every function deployed in the local cloud (code, handler, timeout, memory,
-environment as CloudFormation resolved it, role), unpacks its code from the deployment package,
-and runs it in a ``FunctionWorker``: a child process (``lambda_worker.py``) started on the first
-invocation with the function's environment and credentials of its own role (assumed through STS,
-as the Lambda service does), then reused. A handler past its timeout is killed and reported as
-Lambda reports it (``Sandbox.Timedout``); a crashed worker is reported as ``Runtime.ExitError`` and
-replaced on the next call. Asynchronous invocations honour the alias's retry count, maximum event
-age and on-failure destination (an SQS message in Lambda's destination-record format).
+environment as CloudFormation resolved it, role) and, per published version, that version's code and
+configuration, each unpacked in its own folder. An invocation through an alias runs the version the
+alias's routing configuration picks at that moment (weights read per invocation, so a deployment
+engine only has to update the alias). It runs in a ``FunctionWorker``: an execution environment, a
+child process (``lambda_worker.py``) started on first use with the function's environment and
+credentials of its own role (assumed through STS, as the Lambda service does), then reused. The
+environments of a function form a pool (``local_cloud.concurrency``): concurrent invocations run in
+separate environments up to the function's reserved concurrency (beyond it: throttled), and an
+alias's provisioned concurrency is initialized before traffic arrives (``provision``). A handler past
+its timeout is killed and reported as Lambda reports it (``Sandbox.Timedout``); a crashed environment
+is reported as ``Runtime.ExitError`` and replaced on the next call. Asynchronous invocations honour
+the alias's retry count, maximum event age and on-failure destination (an SQS message in Lambda's
+destination-record format). Every invocation publishes its metrics (``local_cloud.metrics``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -24,6 +31,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +42,9 @@ from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 from moto.sts.models import sts_backends
 
+from local_cloud import metrics
+from local_cloud.concurrency import EnvironmentPool, Slot, Throttled, choose_version, split_provisioned
+from local_cloud.moto_cfn_extensions import PROVISIONED_CONCURRENCY
 from local_cloud.settings import ACCOUNT_ID, REGION
 
 Log = Callable[[str], None]
@@ -52,6 +63,14 @@ class InvokeResult:
     request_id: str = ""
     logs: list[str] = field(default_factory=list)
     """The log lines of this invocation (START to REPORT), as ``LogType=Tail`` returns them."""
+    executed_version: str = "$LATEST"
+    """The version that ran (through a weighted alias: the one chosen), as ``X-Amz-Executed-Version``."""
+    provisioned: bool = False
+    """True when it ran in an environment of the alias's provisioned concurrency."""
+    spillover: bool = False
+    """True when the alias has provisioned concurrency but none was free: it ran on demand."""
+    throttled: bool = False
+    """True when the function was at its concurrency limit (error ``TooManyRequestsException``)."""
 
     @property
     def ok(self) -> bool:
@@ -76,6 +95,9 @@ class FunctionSpec:
     aliases: dict[str, str] = field(default_factory=dict)
     """alias name -> version it points at."""
     code_sha: str = ""
+    fingerprint: str = ""
+    """Code and configuration as deployed (a change means new environments: an edited environment
+    variable, such as a pre-traffic hook's target version, is seen by the next invocation)."""
     """The deployment package's SHA-256 (a change means new code to unpack)."""
 
 
@@ -288,17 +310,6 @@ class FunctionWorker:
 _log_lock = threading.Lock()
 
 
-def _aliases_and_versions(name: str) -> tuple[dict[str, str], set[str]]:
-    """The function's aliases (name -> version) and published versions, as the Lambda service has them now."""
-    backend = lambda_backends[ACCOUNT_ID][REGION]
-    aliases = {
-        alias.name: str(alias.function_version)
-        for alias in backend._lambdas._get_function_aliases(name).values()
-    }
-    versions = {str(v.version) for v in backend.list_versions_by_function(name)} - {"$LATEST"}
-    return aliases, versions
-
-
 def put_log_line(group: str, stream: str, message: str) -> None:
     """Append one event to a log stream of the local CloudWatch Logs (group and stream made if missing)."""
     if not stream:
@@ -325,8 +336,41 @@ class FunctionNotFound(LookupError):
     """No deployed function (or alias) has that name or ARN."""
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one invocation goes: the function, how it was qualified, and the version that runs."""
+
+    function: str
+    qualifier: str | None
+    """``None``/``$LATEST``, a version number or an alias name, as the caller gave it."""
+    version: str
+    """The version that runs: for an alias, chosen now by its routing configuration."""
+
+    @property
+    def alias(self) -> str | None:
+        """The alias invoked, if the qualifier is one."""
+        q = self.qualifier
+        return q if q and q != "$LATEST" and not q.isdigit() else None
+
+
+def _split_name(name_or_arn: str) -> tuple[str, str | None]:
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":")
+        return parts[6], (parts[7] if len(parts) > 7 else None)
+    if ":" in name_or_arn:
+        name, qualifier = name_or_arn.split(":", 1)
+        return name, qualifier
+    return name_or_arn, None
+
+
 class LambdaRuntime:
-    """Every deployed function, each with its own worker; sync and async invocation by name or ARN."""
+    """Every deployed function, each version with its own code and environments; sync and async invocation.
+
+    An invocation through an alias runs the version its routing configuration picks at that moment
+    (``concurrency.choose_version``), in an environment of that version (``concurrency.EnvironmentPool``):
+    concurrent invocations run in separate environments up to the function's concurrency limit, beyond
+    which they are throttled. ``provision`` keeps an alias's provisioned concurrency initialized.
+    """
 
     def __init__(
         self,
@@ -342,12 +386,34 @@ class LambdaRuntime:
         self._code_root = code_root
         self._log = log
         self._send_message = send_message
-        self.workers: dict[str, FunctionWorker] = {}
+        self.specs: dict[str, FunctionSpec] = {}
+        """function name -> its ``$LATEST`` spec."""
+        self.pools: dict[str, EnvironmentPool] = {}
+        self._version_specs: dict[tuple[str, str], FunctionSpec] = {}
+        self.cold_starts: Counter[str] = Counter()
+        self.invocations: Counter[str] = Counter()
         self._load_lock = threading.Lock()
+        self._version_lock = threading.Lock()
         self._async_threads: list[threading.Thread] = []
 
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Per function: environments running (per version), cold starts and invocations so far."""
+        report: dict[str, dict[str, Any]] = {}
+        for name, pool in self.pools.items():
+            versions: dict[str, int] = {}
+            for slot in list(pool.slots):
+                if slot.environment.running:
+                    versions[slot.version] = versions.get(slot.version, 0) + 1
+            report[name] = {
+                "warm": bool(versions),
+                "environments": versions,
+                "cold_starts": self.cold_starts.get(name, 0),
+                "invocations": self.invocations.get(name, 0),
+            }
+        return report
+
     def load(self) -> list[FunctionSpec]:
-        """(Re)read the functions deployed in the local cloud and unpack their code."""
+        """(Re)read the functions deployed in the local cloud and unpack their ``$LATEST`` code."""
         with self._load_lock:
             return self._load()
 
@@ -355,86 +421,210 @@ class LambdaRuntime:
         backend = lambda_backends[ACCOUNT_ID][REGION]
         specs = []
         functions = list(backend.list_functions())
-        for gone in set(self.workers) - {function.function_name for function in functions}:
-            self.workers.pop(gone).stop()  # deleted (cdk destroy): its worker goes too
+        for gone in set(self.specs) - {function.function_name for function in functions}:
+            self.specs.pop(gone)
+            self.pools.pop(gone).stop()  # deleted (cdk destroy): its environments go too
+            with self._version_lock:
+                for key in [key for key in self._version_specs if key[0] == gone]:
+                    del self._version_specs[key]
+            shutil.rmtree(self._code_root / gone, ignore_errors=True)
         for function in functions:
             name = function.function_name
-            known = self.workers.get(name)
+            known = self.specs.get(name)
             if known is not None:
-                if known.spec.code_sha == str(function.code_sha_256):
+                self.pools[name].reserved = _reserved(function)  # put/delete-function-concurrency
+                if known.fingerprint == _fingerprint(function):
                     continue
-                known.stop()  # new code (cdk deploy, UpdateFunctionCode): the next call is a cold start
-                self._log(f"[{known.short_name}] new code deployed: replacing its worker")
-                shutil.rmtree(self._code_root / name, ignore_errors=True)
-            code_dir = self._code_root / name
-            code_dir.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
-                archive.extractall(code_dir)
-            config = function.get_configuration()
-            aliases = {
-                alias.name: str(alias.function_version)
-                for alias in backend._lambdas._get_function_aliases(name).values()
-            }
-            spec = FunctionSpec(
-                name=name,
-                arn=function.function_arn,
-                handler=function.handler,
-                timeout=float(function.timeout),
-                memory=int(function.memory_size),
-                environment={k: str(v) for k, v in (function.environment_vars or {}).items()},
-                role_arn=function.role,
-                log_group=str(config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"),
-                code_dir=code_dir,
-                aliases=aliases,
-                code_sha=str(function.code_sha_256),
-            )
-            self.workers[name] = FunctionWorker(
-                spec,
-                endpoint_url=self._endpoint_url,
-                credentials=lambda role=spec.role_arn, session=name: _assume_role(role, session),
-                log=self._log,
-                extra_environment=self._extra_environment,
-            )
+                # new code or configuration (cdk deploy, UpdateFunctionCode/Configuration): the next
+                # invocation of $LATEST is a cold start, with the new code and environment
+                self._log(f"[{_short(name)}] new code or configuration: replacing its $LATEST environments")
+                self.pools[name].drop_version("$LATEST")
+            spec = self._unpack(function, "$LATEST")
+            self.specs[name] = spec
+            if name not in self.pools:
+                self.pools[name] = EnvironmentPool(name, functools.partial(self._worker_for, name))
+            self.pools[name].reserved = _reserved(function)
             specs.append(spec)
         return specs
 
-    def worker(self, name_or_arn: str) -> tuple[FunctionWorker, str | None]:
-        """The worker for a function name, ``name:qualifier``, function ARN or alias ARN."""
-        name, qualifier = name_or_arn, None
-        if name.startswith("arn:"):
-            parts = name.split(":")
-            name = parts[6]
-            qualifier = parts[7] if len(parts) > 7 else None
-        elif ":" in name:
-            name, qualifier = name.split(":", 1)
+    def _unpack(self, function: Any, version: str) -> FunctionSpec:
+        """The spec of one version of a function, its code unpacked in its own folder."""
+        name = function.function_name
+        code_dir = self._code_root / name / ("latest" if version == "$LATEST" else f"v{version}")
+        shutil.rmtree(code_dir, ignore_errors=True)
+        code_dir.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+            archive.extractall(code_dir)
+        config = function.get_configuration()
+        return FunctionSpec(
+            name=name,
+            arn=make_function_arn(name),
+            handler=function.handler,
+            timeout=float(function.timeout),
+            memory=int(function.memory_size),
+            environment={k: str(v) for k, v in (function.environment_vars or {}).items()},
+            role_arn=function.role,
+            log_group=str(config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"),
+            code_dir=code_dir,
+            version=version,
+            code_sha=str(function.code_sha_256),
+            fingerprint=_fingerprint(function),
+        )
+
+    def _version_spec(self, name: str, version: str) -> FunctionSpec:
+        """A published version's spec: its own code and configuration, unpacked once."""
+        if version == "$LATEST":
+            return self.specs[name]
+        # its own lock: this runs under a pool's lock, and ``_load`` takes pools' locks under ``_load_lock``
+        with self._version_lock:
+            spec = self._version_specs.get((name, version))
+            if spec is None:
+                try:
+                    function = lambda_backends[ACCOUNT_ID][REGION].get_function(name, version)
+                except Exception:
+                    raise FunctionNotFound(f"{name}:{version}") from None
+                spec = self._unpack(function, version)
+                self._version_specs[(name, version)] = spec
+            return spec
+
+    def _worker_for(self, name: str, version: str) -> FunctionWorker:
+        return self._new_worker(self._version_spec(name, version))
+
+    def _new_worker(self, spec: FunctionSpec) -> FunctionWorker:
+        return FunctionWorker(
+            spec,
+            endpoint_url=self._endpoint_url,
+            credentials=functools.partial(_assume_role, spec.role_arn, spec.name),
+            log=self._log,
+            extra_environment=self._extra_environment,
+        )
+
+    def resolve(self, name_or_arn: str) -> Target:
+        """Where an invocation of a function name, ``name:qualifier``, function ARN or alias ARN goes now.
+
+        Raises:
+            FunctionNotFound: no such function, version or alias.
+        """
+        name, qualifier = _split_name(name_or_arn)
         self.load()  # functions deployed or updated since (cdk deploy, the Lambda API): served at once
-        worker = self.workers.get(name)
-        if worker is None:
+        if name not in self.specs:
             raise FunctionNotFound(name_or_arn)
-        if qualifier is not None and qualifier != "$LATEST":
-            aliases, versions = _aliases_and_versions(name)
-            worker.spec.aliases = aliases
-            if qualifier not in aliases and qualifier not in versions:
+        if qualifier is None or qualifier == "$LATEST":
+            return Target(name, qualifier, "$LATEST")
+        backend = lambda_backends[ACCOUNT_ID][REGION]
+        if qualifier.isdigit():
+            if backend._lambdas._get_version(name, qualifier) is None:
                 raise FunctionNotFound(name_or_arn)
-        return worker, qualifier
+            return Target(name, qualifier, qualifier)
+        alias = backend._lambdas._get_function_aliases(name).get(qualifier)
+        if alias is None:
+            raise FunctionNotFound(name_or_arn)
+        weights = _weights(alias.routing_config)
+        return Target(name, qualifier, choose_version(str(alias.function_version), weights))
 
     def invoke(self, name_or_arn: str, event: Any) -> InvokeResult:
-        """A synchronous (RequestResponse) invocation."""
-        worker, qualifier = self.worker(name_or_arn)
-        return worker.invoke(event, qualifier=qualifier)
+        """A synchronous (RequestResponse) invocation; the version an alias routes to, chosen now."""
+        return self.invoke_target(self.resolve(name_or_arn), event)
+
+    def invoke_target(self, target: Target, event: Any) -> InvokeResult:
+        """Run ``target`` once in an environment of its version, publish its metrics; never raises."""
+        pool = self.pools[target.function]
+        provisioned_total = self.provisioned_concurrency(target.function, target.alias)
+        try:
+            lease = pool.acquire(target.version, target.alias)
+        except Throttled as throttled:
+            self._log(f"[{_short(target.function)}] throttled: {throttled}")
+            metrics.lambda_invocation(target.function, target.qualifier, target.version, throttled=True)
+            return InvokeResult(
+                error={"errorType": "TooManyRequestsException", "errorMessage": str(throttled)},
+                executed_version=target.version,
+                throttled=True,
+            )
+        busy_provisioned = pool.busy_provisioned(target.alias) if provisioned_total and target.alias else 0
+        try:
+            worker = lease.slot.environment
+            assert isinstance(worker, FunctionWorker)
+            result = worker.invoke(event, qualifier=target.qualifier)
+        finally:
+            pool.release(lease)
+        result.executed_version = target.version
+        self.invocations[target.function] += 1
+        self.cold_starts[target.function] += int(result.cold)
+        result.provisioned = lease.provisioned
+        result.spillover = bool(provisioned_total) and not lease.provisioned
+        if result.spillover:
+            self._log(f"[{_short(target.function)}] provisioned concurrency spill-over: ran on demand")
+        metrics.lambda_invocation(
+            target.function,
+            target.qualifier,
+            target.version,
+            duration_ms=result.duration_ms,
+            error=result.error is not None,
+            concurrent=lease.concurrent,
+            provisioned=lease.provisioned if provisioned_total else None,
+            provisioned_busy=busy_provisioned,
+            provisioned_total=provisioned_total,
+        )
+        return result
+
+    # ---- provisioned concurrency ---------------------------------------------------------------
+    @staticmethod
+    def provisioned_concurrency(function_name: str, alias_name: str | None) -> int:
+        """The alias's provisioned concurrency (0 when none, or no alias)."""
+        if not alias_name:
+            return 0
+        return int(PROVISIONED_CONCURRENCY.get(make_function_arn(function_name, alias_name), 0))
+
+    def provision(self, function_name: str, alias_name: str) -> dict[str, int]:
+        """Initialize the alias's provisioned concurrency for the versions it routes to; wait until ready.
+
+        Call it after the alias moves (a deployment step): N environments, split across the alias's
+        versions by weight, are started (in parallel) before this returns; those of versions it no longer
+        routes to become on-demand environments. Returns version -> environments initialized.
+        """
+        self.load()
+        if function_name not in self.pools:
+            raise FunctionNotFound(function_name)
+        backend = lambda_backends[ACCOUNT_ID][REGION]
+        alias = backend._lambdas._get_function_aliases(function_name).get(alias_name)
+        if alias is None:
+            raise FunctionNotFound(f"{function_name}:{alias_name}")
+        total = self.provisioned_concurrency(function_name, alias_name)
+        shares = split_provisioned(total, str(alias.function_version), _weights(alias.routing_config))
+        pool = self.pools[function_name]
+        created = pool.provision(alias_name, shares)
+
+        def start(slot: Slot) -> None:
+            worker = slot.environment
+            assert isinstance(worker, FunctionWorker)
+            try:
+                worker.warm()
+            finally:
+                pool.ready(slot)
+
+        threads = [threading.Thread(target=start, args=(slot,), daemon=True) for slot in created]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if created:
+            self._log(
+                f"[{_short(function_name)}] provisioned concurrency {total} on {alias_name}: "
+                + ", ".join(f"{count} x version {version}" for version, count in sorted(shares.items()))
+            )
+        return pool.provisioned(alias_name)
 
     def invoke_async(self, name_or_arn: str, event: Any, *, wait: bool = False) -> InvokeResult | None:
         """An asynchronous (Event) invocation: retried per the event-invoke config, then its destination.
 
-        With ``wait`` the attempts run in this thread and the last attempt's result is returned.
+        Each attempt is routed afresh (a weighted alias may run another version). With ``wait`` the
+        attempts run in this thread and the last attempt's result is returned.
         """
-        worker, qualifier = self.worker(name_or_arn)
+        target = self.resolve(name_or_arn)
         request_id = str(uuid.uuid4())
         if wait:
-            return self._run_async(worker, qualifier, event, request_id)
-        thread = threading.Thread(
-            target=self._run_async, args=(worker, qualifier, event, request_id), daemon=True
-        )
+            return self._run_async(target, event, request_id)
+        thread = threading.Thread(target=self._run_async, args=(target, event, request_id), daemon=True)
         self._async_threads = [t for t in self._async_threads if t.is_alive()] + [thread]
         thread.start()
         return None
@@ -445,68 +635,67 @@ class LambdaRuntime:
         for thread in list(self._async_threads):
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _event_invoke_config(self, worker: FunctionWorker, qualifier: str | None) -> dict[str, Any]:
-        function = lambda_backends[ACCOUNT_ID][REGION].get_function(worker.spec.name)
+    def _event_invoke_config(self, target: Target) -> dict[str, Any]:
+        function = lambda_backends[ACCOUNT_ID][REGION].get_function(target.function)
+        arn = make_function_arn(target.function)
         for config in function.event_invoke_config:
             document: dict[str, Any] = config.response()
-            arn = str(document.get("FunctionArn", ""))
-            if qualifier is None or arn.endswith(f":{qualifier}") or arn == worker.spec.arn:
+            configured = str(document.get("FunctionArn", ""))
+            if target.qualifier is None or configured.endswith(f":{target.qualifier}") or configured == arn:
                 return document
         return {}
 
-    def _run_async(
-        self, worker: FunctionWorker, qualifier: str | None, event: Any, request_id: str
-    ) -> InvokeResult:
-        config = self._event_invoke_config(worker, qualifier)
+    def _run_async(self, target: Target, event: Any, request_id: str) -> InvokeResult:
+        config = self._event_invoke_config(target)
         retries = int(config.get("MaximumRetryAttempts", 2))
         max_age = float(config.get("MaximumEventAgeInSeconds", 21600))
         received = time.time()
         result = InvokeResult()
         attempt = 0
+        short = _short(target.function)
         for attempt in range(retries + 1):
             if time.time() - received > max_age:
                 break
-            result = worker.invoke(event, qualifier=qualifier)
+            routed = target if attempt == 0 else self.resolve(_qualified(target))
+            result = self.invoke_target(routed, event)
             if result.ok:
                 return result
             if attempt < retries:
-                self._log(f"[{worker.short_name}] async attempt {attempt + 1} failed; retrying")
+                self._log(f"[{short}] async attempt {attempt + 1} failed; retrying")
                 time.sleep(min(1.0, 0.2 * (attempt + 1)))
         destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         condition = "RetriesExhausted" if result.error else "EventAgeExceeded"
         if not destination:
-            self._log(
-                f"[{worker.short_name}] async event {request_id} dropped after {attempt + 1} attempt(s)"
-            )
+            self._log(f"[{short}] async event {request_id} dropped after {attempt + 1} attempt(s)")
             return result
         record = {
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "requestContext": {
                 "requestId": request_id,
-                "functionArn": worker.spec.arn + (f":{qualifier}" if qualifier else ""),
+                "functionArn": make_function_arn(target.function, target.qualifier),
                 "condition": condition,
                 "approximateInvokeCount": attempt + 1,
             },
             "requestPayload": event,
             "responseContext": {
                 "statusCode": 200,
-                "executedVersion": worker.spec.aliases.get(qualifier or "", "$LATEST"),
+                "executedVersion": result.executed_version,
                 "functionError": "Unhandled",
             },
             "responsePayload": result.error,
         }
         self._send_message(destination, json.dumps(record))
         self._log(
-            f"[{worker.short_name}] async event {request_id} failed {attempt + 1} time(s); "
+            f"[{short}] async event {request_id} failed {attempt + 1} time(s); "
             f"sent to its on-failure destination {destination.rsplit(':', 1)[-1]}"
         )
         return result
 
     def stop(self) -> None:
-        """Stop every worker process."""
-        for worker in self.workers.values():
-            worker.stop()
+        """Stop every environment of every function."""
+        for pool in list(self.pools.values()):
+            pool.stop()
 
 
 def _assume_role(role_arn: str, session_name: str) -> dict[str, str]:
@@ -525,3 +714,49 @@ def _assume_role(role_arn: str, session_name: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": role.secret_access_key,
         "AWS_SESSION_TOKEN": role.session_token,
     }
+
+
+def make_function_arn(name: str, qualifier: str | None = None) -> str:
+    """A function's ARN (with ``:qualifier`` when given)."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+def _qualified(target: Target) -> str:
+    return f"{target.function}:{target.qualifier}" if target.qualifier else target.function
+
+
+def _short(name: str) -> str:
+    """The function name without the stack prefix and CloudFormation suffix (for log lines)."""
+    parts = name.split("-")
+    return parts[-2] if len(parts) >= 3 else name
+
+
+def _weights(routing_config: Any) -> dict[str, float]:
+    """``RoutingConfig.AdditionalVersionWeights`` of an alias as moto stores it (None, or the dict)."""
+    if not routing_config:
+        return {}
+    if isinstance(routing_config, str):
+        routing_config = json.loads(routing_config)
+    weights = routing_config.get("AdditionalVersionWeights") or {}
+    return {str(version): float(weight) for version, weight in weights.items()}
+
+
+def _fingerprint(function: Any) -> str:
+    """What an execution environment is made from: code, handler, environment, limits, role."""
+    return json.dumps(
+        [
+            str(function.code_sha_256),
+            function.handler,
+            {k: str(v) for k, v in (function.environment_vars or {}).items()},
+            str(function.timeout),
+            str(function.memory_size),
+            function.role,
+        ],
+        sort_keys=True,
+    )
+
+
+def _reserved(function: Any) -> int | None:
+    reserved = getattr(function, "reserved_concurrency", None)
+    return None if reserved is None or reserved == "" else int(reserved)

@@ -78,6 +78,9 @@ NOT_EMULATED: list[NotEmulated] = []
 CAVEATS: dict[str, str] = {}
 #: Provisioned concurrency the templates asked for: alias ARN -> environments (pre-warmed locally).
 PROVISIONED_CONCURRENCY: dict[str, int] = {}
+#: Called with (function name, alias name) once an alias's provisioned concurrency is set or its alias
+#: moved by a stack (the local runtime's ``provision``: environments initialized before traffic).
+ON_PROVISIONED_CONCURRENCY: list[Callable[[str, str], Any]] = []
 #: Types this module creates (or completes), for the report and the tests.
 SUPPORTED_TYPES: list[str] = []
 
@@ -393,7 +396,23 @@ def _update_lambda_alias(physical_id: str, request: CreateRequest) -> Created:
         request.logical_id,
     )
     alias = DEPLOY_ALIAS[0](deployment)
+    _provisioned_concurrency(alias["AliasArn"], props)
     return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
+
+
+def _provisioned_concurrency(alias_arn: str, props: dict[str, Any]) -> None:
+    """Record the alias's provisioned concurrency (none: forgotten) and have it initialized."""
+    config = props.get("ProvisionedConcurrencyConfig") or {}
+    provisioned = int(config.get("ProvisionedConcurrentExecutions") or 0)
+    if not provisioned and alias_arn not in PROVISIONED_CONCURRENCY:
+        return
+    if provisioned:
+        PROVISIONED_CONCURRENCY[alias_arn] = provisioned
+    else:
+        PROVISIONED_CONCURRENCY.pop(alias_arn, None)
+    parts = alias_arn.split(":")
+    for provision in ON_PROVISIONED_CONCURRENCY:
+        provision(parts[6], parts[7])
 
 
 def _delete_lambda_alias(physical_id: str) -> None:
@@ -416,9 +435,7 @@ def _lambda_alias(request: CreateRequest) -> Created:
     if props.get("RoutingConfig"):
         args["RoutingConfig"] = props["RoutingConfig"]
     alias = client("lambda").create_alias(**args)
-    provisioned = props.get("ProvisionedConcurrencyConfig", {}).get("ProvisionedConcurrentExecutions")
-    if provisioned:
-        PROVISIONED_CONCURRENCY[alias["AliasArn"]] = int(provisioned)
+    _provisioned_concurrency(alias["AliasArn"], props)
     return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
 
 

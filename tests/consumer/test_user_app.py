@@ -60,6 +60,7 @@ def nag(venv: ConsumerVenv, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             "--no-deps",
+            "--no-compile",
             "--target",
             str(target),
             f"cdk-nag=={pinned('cdk-nag')}",
@@ -298,7 +299,8 @@ def test_the_user_app_passes_mypy_strict_against_the_installed_package(
             "--python-executable",
             str(venv.python),
             "--cache-dir",
-            # Next to the venv it checks against: analysing aws-cdk-lib's types takes minutes, once.
+            # Next to the venv it checks against (its aws-cdk-lib release). user_app/mypy.ini follows only
+            # the aws-cdk-lib services in use: all ~900 modules took 110 s of CPU, these 237 take 13 s.
             str(venv.path / "user-app-mypy-cache"),
             "app.py",
             "shop_stacks.py",

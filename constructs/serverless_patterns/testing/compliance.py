@@ -2,16 +2,27 @@
 
 Both tools come with the ``testing`` extra (``pip install 'serverless-patterns[testing]'``) and are
 imported on first use.
+
+cfn-lint's findings are a function of the template, the region and the cfn-lint release, and linting
+a reference template takes about a second, so they are kept under ``<cache>/cfn-lint/`` (the cache
+folder of ``serverless_patterns.function.bundling.cache_dir``), one small JSON file per key: a
+re-run on unchanged templates reads them instead of linting again. Delete the folder to forget them.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Stack
 
+from serverless_patterns.function.bundling import cache_dir
 from serverless_patterns.testing._extras import optional_import
 
 #: cfn-lint rules not applied, each with the reason.
@@ -78,8 +89,36 @@ def cfn_lint_findings(template: dict[str, Any], region: str = "us-east-1") -> li
         ImportError: cfn-lint is not installed (the ``testing`` extra).
     """
     decode = optional_import("cfnlint.decode.decode", needed_by="cfn_lint_findings")
+    text = json.dumps(template)
+    cached = _findings_file(text, region)
+    try:
+        kept: list[str] = json.loads(cached.read_text())
+        return kept
+    except (OSError, ValueError):
+        pass
     # A decoded copy, as the cfn-lint command reads a file: the rules see line marks, the caller's dict
     # is never touched.
-    decoded, errors = decode.decode_str(json.dumps(template))
+    decoded, errors = decode.decode_str(text)
     matches = errors or list(_cfn_lint_runner(region).validate_template(decoded or {}))
-    return [f"{match.rule.id} {match.message} ({'/'.join(map(str, match.path))})" for match in matches]
+    findings = [f"{match.rule.id} {match.message} ({'/'.join(map(str, match.path))})" for match in matches]
+    _keep(cached, findings)
+    return findings
+
+
+def _findings_file(template_text: str, region: str) -> Path:
+    """Where the findings for this template, region, cfn-lint release and ignored rules are kept."""
+    key = json.dumps(
+        [importlib.metadata.version("cfn-lint"), region, sorted(IGNORED_CFN_LINT_RULES), template_text]
+    )
+    return cache_dir() / "cfn-lint" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _keep(path: Path, findings: list[str]) -> None:
+    """Write ``findings`` to ``path`` atomically (parallel test workers); a read-only cache is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as file:
+            json.dump(findings, file)
+        os.replace(file.name, path)
+    except OSError:
+        pass
