@@ -6,7 +6,7 @@ wins over a partial moto implementation of the same type). Each creator makes th
 the local cloud through the service's own API (boto3 against the local moto server), so what it
 creates is inspectable with the AWS CLI like anything else.
 
-Types that cannot be emulated locally (CodeDeploy traffic shifting, CloudFront, custom resources,
+Types that cannot be emulated locally (CloudFront, WAF, AWS Backup, custom resources,
 autoscaling, ...) are accepted as placeholders and recorded in ``NOT_EMULATED`` with what stands in
 for them; ``LocalCloud`` prints that list after every deployment, so nothing is skipped silently.
 
