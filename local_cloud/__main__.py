@@ -1,9 +1,11 @@
-"""``python -m local_cloud up | smoke | run-job [NAME] | status`` (what the Makefile's local targets run)."""
+"""``python -m local_cloud up | smoke | canary | run-job [NAME] | status`` (the Makefile's local targets)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -58,6 +60,46 @@ def _smoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _canary(args: argparse.Namespace) -> int:
+    from local_cloud import canary_demo
+    from local_cloud.clock import CLOCK
+
+    CLOCK.set_scale(args.scale)
+    started = time.monotonic()
+    lines: list[str] = []
+    with contextlib.ExitStack() as stack:
+        state = Path(args.state_dir) if args.state_dir else Path(stack.enter_context(_temporary_folder()))
+        cloud = stack.enter_context(
+            LocalCloud(
+                state_dir=state / "cloud", ports=Ports.from_base(0), stage=args.stage, log=lines.append
+            )
+        )
+        ready = time.monotonic() - started
+        print(
+            f"local cloud ({args.stage} stage) ready in {ready:.1f} s; time runs {CLOCK.scale:g}x "
+            f"(LOCAL_CLOUD_TIME_SCALE): a 5-minute canary takes {CLOCK.real_seconds(300):.1f} s",
+            flush=True,
+        )
+        results = canary_demo.run(cloud, state, lambda text: print(text + "\n", flush=True))
+        if args.results:
+            canary_demo.write_results(results, Path(args.results))
+        if args.hold:  # a test inspects the cloud with the AWS CLI, then closes our stdin
+            print("HOLDING: close stdin to stop", flush=True)
+            sys.stdin.read()
+    total = time.monotonic() - started
+    failed = [r.change.title for r in results if not r.as_expected]
+    if failed:
+        print("NOT AS EXPECTED: " + "; ".join(failed), flush=True)
+        print("\n".join(lines[-80:]), flush=True)
+        return 1
+    print(f"CANARY DEMO PASSED in {total:.1f} s (ready in {ready:.1f} s); everything stopped", flush=True)
+    return 0
+
+
+def _temporary_folder() -> contextlib.AbstractContextManager[str]:
+    return tempfile.TemporaryDirectory(prefix="local-cloud-canary-")
+
+
 def _control(path: str, method: str = "GET") -> dict[str, object]:
     info = running_instance()
     if info is None:
@@ -105,6 +147,24 @@ def main(argv: list[str] | None = None) -> int:
     smoke.add_argument("--stage", default="dev", choices=["dev", "prod"])
     smoke.add_argument("--no-browser", action="store_true", help="skip the headless Chromium step")
     smoke.set_defaults(run=_smoke)
+    canary = commands.add_parser(
+        "canary",
+        help="a private local cloud, then three cdk deploys of the orders handler: promoted, rolled back "
+        "by alarm, stopped by its pre-traffic hook; prints each deployment's timeline",
+    )
+    canary.add_argument("--stage", default="prod", choices=["dev", "prod"])
+    canary.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("LOCAL_CLOUD_TIME_SCALE") or 30),
+        help="cloud seconds per real second (LOCAL_CLOUD_TIME_SCALE; default 30: a 5-minute canary in 10 s)",
+    )
+    canary.add_argument("--state-dir", help="the cloud's state folder (default: a temporary one)")
+    canary.add_argument("--results", help="write the deployments' outcomes and timelines there (JSON)")
+    canary.add_argument(
+        "--hold", action="store_true", help="keep the cloud running after the deployments until stdin closes"
+    )
+    canary.set_defaults(run=_canary)
     job = commands.add_parser("run-job", help="fire a schedule of the running local cloud now")
     job.add_argument("name", nargs="?", help="(part of) the schedule's name; default: the only one")
     job.set_defaults(run=_run_job)

@@ -24,13 +24,16 @@ from urllib.parse import urlsplit
 from local_cloud import (
     alarms,
     cfn_fixes,
+    codedeploy,
     event_bus,  # noqa: F401  (registers the event archive creator, issue 16)
     lambda_api,
     metrics,
+    stack_updates,
 )
 from local_cloud import moto_cfn_extensions as extensions
 from local_cloud.api_gateway import ApiGateway, HttpRequest, HttpResponse
 from local_cloud.assembly import bootstrap, deploy_stack, read_assembly, synthesize
+from local_cloud.clock import CLOCK
 from local_cloud.fake_rates_api import FakeRatesApi
 from local_cloud.front_door import HttpServer
 from local_cloud.hosted_ui import HostedUi
@@ -109,6 +112,7 @@ class LocalCloud:
         self.front_door: HttpServer | None = None
         self.triggers: Triggers | None = None
         self.hosted_ui: HostedUi | None = None
+        self.codedeploy: codedeploy.Engine | None = None
         self._origin_map: dict[str, str] = {}
         self._stopped = threading.Event()
 
@@ -150,6 +154,7 @@ class LocalCloud:
         cfn_fixes.install()
         metrics.install()
         alarms.install()
+        stack_updates.install()
         stacks = read_assembly(assembly)
         bootstrap(self.moto.client, stacks, self.log)
         for stack in stacks:
@@ -157,6 +162,7 @@ class LocalCloud:
             self.stack_names.append(stack.stack_name)
         self.timings["deploy"] = time.monotonic() - started - self.timings["synth"]
         self._start_runtime()
+        self._start_codedeploy()
         self._start_front_door()
         self._start_sites()
         self._start_triggers()
@@ -202,6 +208,31 @@ class LocalCloud:
         if rates_api is not None:
             api_key = self._rates_api_key()
             rates_api.expected_key = lambda: api_key
+
+    def _start_codedeploy(self) -> None:
+        """CodeDeploy runs the deployments of aliases with a CodeDeployLambdaAliasUpdate policy (issue 15)."""
+        self.codedeploy = codedeploy.Engine(
+            log=self.log, provision=self._provision, evaluate_alarms=self._evaluate_alarms
+        )
+        codedeploy.ENGINE[:] = [self.codedeploy]
+
+    def _provision(self, function_name: str, alias_name: str) -> None:
+        """Re-provision an alias's environments after CodeDeploy moved it (the runtime's, when it can)."""
+        provision = getattr(self.runtime, "provision", None)
+        if provision is not None:
+            provision(function_name, alias_name)
+
+    def _evaluate_alarms(self) -> None:
+        """Evaluate every alarm on the metrics published so far (the local alarm evaluator, when present)."""
+        evaluator = getattr(self, "alarm_evaluator", None)
+        if evaluator is None:
+            try:
+                from local_cloud import alarms  # type: ignore[attr-defined,unused-ignore]
+            except ImportError:
+                return
+            evaluator = getattr(alarms, "EVALUATOR", None)
+        if evaluator is not None:
+            evaluator.evaluate_now()
 
     def _rates_api_key(self) -> str | None:
         """The value of the secret the job sends as its API key (the fake provider checks it)."""
@@ -292,6 +323,7 @@ class LocalCloud:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        codedeploy.ENGINE.clear()
         for step in (
             alarms.EVALUATOR.stop,
             extensions.ON_PROVISIONED_CONCURRENCY.clear,
@@ -430,6 +462,9 @@ class LocalCloud:
             "  - across a restart: the admin keys and the test user's password are kept in the state folder"
             " (make local-reset forgets them); data (tables, queues, objects, users) and stacks deployed with"
             " cdk deploy are not: moto holds them in memory",
+            f"  - time: the cloud's clock runs {CLOCK.scale:g}x (LOCAL_CLOUD_TIME_SCALE, 1 to 3600; at 60 a"
+            " 10%/5-minute canary takes 5 s); deployments of aliases with a deployment group are run by the"
+            " local CodeDeploy (hooks, traffic shifting, alarm rollback): make local-canary shows three",
             "",
             f"Ready in {self.timings.get('ready', 0):.1f} s ({len(self.stack_names)} stacks). "
             "Endpoints (all on 127.0.0.1):",

@@ -6,7 +6,7 @@ wins over a partial moto implementation of the same type). Each creator makes th
 the local cloud through the service's own API (boto3 against the local moto server), so what it
 creates is inspectable with the AWS CLI like anything else.
 
-Types that cannot be emulated locally (CodeDeploy traffic shifting, CloudFront, custom resources,
+Types that cannot be emulated locally (CloudFront, WAF, AWS Backup, custom resources,
 autoscaling, ...) are accepted as placeholders and recorded in ``NOT_EMULATED`` with what stands in
 for them; ``LocalCloud`` prints that list after every deployment, so nothing is skipped silently.
 
@@ -63,6 +63,8 @@ class CreateRequest:
     properties: dict[str, Any]
     generated_name: str
     stack_name: str
+    update_policy: dict[str, Any] = field(default_factory=dict)
+    """The resource's resolved ``UpdatePolicy`` (on a stack update), e.g. CodeDeployLambdaAliasUpdate."""
 
     def name(self, key: str, limit: int = 255) -> str:
         """The explicit name property ``key``, else the generated name (cut to ``limit``)."""
@@ -162,6 +164,7 @@ class _LocalResource:
             properties=dict(cloudformation_json.get("Properties") or {}),
             generated_name=new_resource_name,
             stack_name="",
+            update_policy=dict(cloudformation_json.get("UpdatePolicy") or {}),
         )
         return cls(update(original_resource.physical_resource_id, request))
 
@@ -249,7 +252,7 @@ def not_emulated(type_name: str, stand_in: str) -> None:
                 NotEmulated(request.stack_name, request.logical_id, request.resource_type, stand_in)
             )
         physical = f"{request.logical_id}-not-emulated"
-        return Created(physical, _Placeholder(physical))
+        return Created(physical, _Placeholder(physical, request.resource_type))
 
     _make_class(type_name, create)
 
@@ -257,9 +260,10 @@ def not_emulated(type_name: str, stand_in: str) -> None:
 class _Placeholder(dict[str, Any]):
     """Attributes of a placeholder: any ``Fn::GetAtt`` answers with a recognisable string."""
 
-    def __init__(self, physical_id: str) -> None:
+    def __init__(self, physical_id: str, resource_type: str = "") -> None:
         super().__init__()
         self._physical_id = physical_id
+        self._service = resource_type.split("::")[1].lower() if resource_type.count("::") == 2 else ""
 
     def __contains__(self, key: object) -> bool:
         return True
@@ -267,6 +271,8 @@ class _Placeholder(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         if key == "DomainName":  # a distribution's domain: callback URLs and origins are built from it
             return f"{self._physical_id.lower()}.cloudfront.net"
+        if key.endswith("Arn") and self._service:  # policies refer to it: it must look like an ARN
+            return f"arn:aws:{self._service}:{REGION}:{ACCOUNT_ID}:{self._physical_id}"
         return f"{self._physical_id}-{key}"
 
 
@@ -355,6 +361,9 @@ class AliasDeployment:
     from_version: str
     to_version: str
     properties: dict[str, Any]
+    update_policy: dict[str, Any] = field(default_factory=dict)
+    """The alias's resolved ``UpdatePolicy`` (``CodeDeployLambdaAliasUpdate``: CodeDeploy moves it)."""
+    logical_id: str = ""
 
 
 def all_at_once(deployment: AliasDeployment) -> dict[str, Any]:
@@ -368,7 +377,8 @@ def all_at_once(deployment: AliasDeployment) -> dict[str, Any]:
 
 
 #: The deployment step every alias update goes through (``cdk deploy`` of new code). Replace it to
-#: deploy otherwise (e.g. shift traffic and run hooks, as CodeDeploy does); it must return the alias.
+#: deploy otherwise; it must return the alias. ``stack_updates.install`` puts CodeDeploy's in place:
+#: an alias with a CodeDeployLambdaAliasUpdate policy moves through a deployment (``codedeploy.py``).
 DEPLOY_ALIAS: list[Callable[[AliasDeployment], dict[str, Any]]] = [all_at_once]
 
 
@@ -377,7 +387,13 @@ def _update_lambda_alias(physical_id: str, request: CreateRequest) -> Created:
     function_name, alias_name = str(props["FunctionName"]), str(props["Name"])
     current = client("lambda").get_alias(FunctionName=function_name, Name=alias_name)
     deployment = AliasDeployment(
-        function_name, alias_name, str(current["FunctionVersion"]), str(props["FunctionVersion"]), props
+        function_name,
+        alias_name,
+        str(current["FunctionVersion"]),
+        str(props["FunctionVersion"]),
+        props,
+        request.update_policy,
+        request.logical_id,
     )
     alias = DEPLOY_ALIAS[0](deployment)
     _provisioned_concurrency(alias["AliasArn"], props)
@@ -432,6 +448,92 @@ def _event_invoke_config(request: CreateRequest) -> Created:
             args[key] = int(props[key]) if key != "DestinationConfig" else props[key]
     client("lambda").put_function_event_invoke_config(**args)
     return Created(f"{props['FunctionName']}:{props['Qualifier']}")
+
+
+# ---- CodeDeploy (the deployments themselves: codedeploy.py, started by stack_updates.py) ---------
+def _camel(value: Any) -> Any:
+    """CloudFormation's PascalCase keys as the CodeDeploy API's camelCase ones."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _as_int_fields(routing: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {k: int(v) for k, v in value.items()} if isinstance(value, dict) else value
+        for key, value in routing.items()
+    }
+
+
+def _delete_codedeploy_application(name: str) -> None:
+    from local_cloud.codedeploy_api import backend
+
+    backend().applications.pop(name, None)
+    backend().deployment_groups.pop(name, None)
+
+
+@resource_type(
+    "AWS::CodeDeploy::Application",
+    delete=_delete_codedeploy_application,
+    caveat="Lambda deployments run locally: hooks, traffic shifting, alarm rollback (codedeploy.py)",
+)
+def _codedeploy_application(request: CreateRequest) -> Created:
+    name = request.name("ApplicationName", 100)
+    client("codedeploy").create_application(
+        applicationName=name, computePlatform=str(request.properties.get("ComputePlatform", "Server"))
+    )
+    return Created(name)
+
+
+def _delete_deployment_config(name: str) -> None:
+    with contextlib.suppress(Exception):
+        client("codedeploy").delete_deployment_config(deploymentConfigName=name)
+
+
+@resource_type("AWS::CodeDeploy::DeploymentConfig", delete=_delete_deployment_config)
+def _codedeploy_deployment_config(request: CreateRequest) -> Created:
+    props = request.properties
+    name = request.name("DeploymentConfigName", 100)
+    args: dict[str, Any] = {
+        "deploymentConfigName": name,
+        "computePlatform": str(props.get("ComputePlatform", "Server")),
+    }
+    if props.get("TrafficRoutingConfig"):
+        args["trafficRoutingConfig"] = _as_int_fields(_camel(props["TrafficRoutingConfig"]))
+    client("codedeploy").create_deployment_config(**args)
+    return Created(name)
+
+
+@resource_type("AWS::CodeDeploy::DeploymentGroup")
+def _codedeploy_deployment_group(request: CreateRequest) -> Created:
+    props = request.properties
+    name = request.name("DeploymentGroupName", 100)
+    args: dict[str, Any] = {
+        "applicationName": props["ApplicationName"],
+        "deploymentGroupName": name,
+        "serviceRoleArn": props["ServiceRoleArn"],
+    }
+    if props.get("DeploymentConfigName"):
+        args["deploymentConfigName"] = props["DeploymentConfigName"]
+    alarms = props.get("AlarmConfiguration")
+    if alarms:
+        args["alarmConfiguration"] = {
+            "enabled": _as_bool(alarms.get("Enabled", False)),
+            "ignorePollAlarmFailure": _as_bool(alarms.get("IgnorePollAlarmFailure", False)),
+            "alarms": [{"name": str(alarm["Name"])} for alarm in alarms.get("Alarms", [])],
+        }
+    rollback = props.get("AutoRollbackConfiguration")
+    if rollback:
+        args["autoRollbackConfiguration"] = {
+            "enabled": _as_bool(rollback.get("Enabled", False)),
+            "events": list(rollback.get("Events", [])),
+        }
+    if props.get("DeploymentStyle"):
+        args["deploymentStyle"] = _camel(props["DeploymentStyle"])
+    client("codedeploy").create_deployment_group(**args)
+    return Created(name)
 
 
 # ---- data services -----------------------------------------------------------------------------
@@ -851,11 +953,7 @@ def _user_pool_domain(request: CreateRequest) -> Created:
 
 
 # ---- not emulated ------------------------------------------------------------------------------
-_TRAFFIC = "the live alias points at the new version at once; pre/post-traffic hooks are not run"
 for _type, _stand_in in {
-    "AWS::CodeDeploy::Application": _TRAFFIC,
-    "AWS::CodeDeploy::DeploymentGroup": _TRAFFIC,
-    "AWS::CodeDeploy::DeploymentConfig": _TRAFFIC,
     "AWS::ApplicationAutoScaling::ScalableTarget": "one worker process per function (no autoscaling)",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "one worker process per function (no autoscaling)",
     "AWS::ApiGateway::Account": "API logs are printed by the local API front",
@@ -868,6 +966,10 @@ for _type, _stand_in in {
     "AWS::CloudFront::Function": "none",
     "AWS::WAFv2::WebACL": "none: no web ACL locally",
     "AWS::WAFv2::WebACLAssociation": "none: no web ACL locally",
+    "AWS::WAFv2::LoggingConfiguration": "none: no web ACL locally",
+    "AWS::Backup::BackupVault": "none: no AWS Backup locally (moto holds data in memory only)",
+    "AWS::Backup::BackupPlan": "none: no AWS Backup locally (moto holds data in memory only)",
+    "AWS::Backup::BackupSelection": "none: no AWS Backup locally (moto holds data in memory only)",
     "AWS::Logs::QueryDefinition": "none: moto has no saved queries; the local runtime prints function logs",
     "AWS::Pipes::Pipe": "run by the local triggers (local_cloud/pipes.py): stream, filter, template, bus",
 }.items():

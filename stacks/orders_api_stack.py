@@ -92,17 +92,23 @@ SMOKE_TEST_EVENT: dict[str, Any] = {
 
 
 class OrdersApiStack(Stack):
-    """Orders: create (idempotent), read, list by customer (paginated), change status, delete."""
+    """Orders: create (idempotent), read, list by customer (paginated), change status, delete.
+
+    The handler's code comes from ``lambda_src/orders_api``, or from the folder the ``orders_code_path``
+    context value names (``cdk deploy -c orders_code_path=/tmp/my-change``): how ``make local-canary``
+    deploys edited copies of the handler without touching the repository.
+    """
 
     def __init__(
         self, scope: Construct, id: str, *, config: StageConfig, alarm_topic: sns.ITopic, **kwargs: Any
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.key = config.key(self, "orders service")
+        code_path = self.node.try_get_context("orders_code_path")
         self.orders = RestfulMicroservice(
             self,
             "Orders",
-            code_path=LAMBDA_SRC / "orders_api",
+            code_path=Path(str(code_path)) if code_path else LAMBDA_SRC / "orders_api",
             authorization=Authorization.iam(),
             routes=[
                 Route("POST", "/orders", body_schema=CREATE_ORDER_SCHEMA),
