@@ -251,17 +251,20 @@ def grant_table(
     stack = Stack.of(table)
     if not stack.resolve(table_resource.global_secondary_indexes):
         return
-    table_arn = f"<{stack.resolve(table_resource.logical_id)}.Arn>"
+    table_arns = [f"<{stack.resolve(table_resource.logical_id)}.Arn>"]
     if Stack.of(function) is not stack:
-        # A table of the user's other stack: the function's stack reads its ARN through the export that
-        # aws-cdk-lib creates for the grant (export_value returns that same export).
-        table_arn = _nag_resource(Stack.of(function), stack.export_value(table.table_arn))
-    acknowledge(
-        function.role,
-        f"AwsSolutions-IAM5[Resource::{table_arn}/index/*]",
-        "The table grant covers this one table's global secondary indexes (table ARN + '/index/*'), "
-        "so the function can query them; nothing outside the table.",
-    )
+        # A table of the user's other stack: once aws-cdk-lib has resolved the cross-stack reference, the
+        # function's stack reads the ARN through the export it creates for the grant (export_value returns
+        # that same export); cdk-nag run before that (as an Aspect, or on the construct tree) still sees
+        # the table's own attribute. Both spellings name this one table.
+        table_arns.append(_nag_resource(Stack.of(function), stack.export_value(table.table_arn)))
+    for table_arn in table_arns:
+        acknowledge(
+            function.role,
+            f"AwsSolutions-IAM5[Resource::{table_arn}/index/*]",
+            "The table grant covers this one table's global secondary indexes (table ARN + '/index/*'), "
+            "so the function can query them; nothing outside the table.",
+        )
 
 
 def _grant_key(key: kms.IKey, function: lambda_.Function, access: TableAccess) -> None:
