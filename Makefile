@@ -68,12 +68,15 @@ test-fast: deps
 	HYPOTHESIS_EXAMPLES=$(FAST_HYPOTHESIS_EXAMPLES) $(FAST_SUITE)
 	node --test site/
 
-## test-e2e: the end-to-end suites, one test at a time: the local cloud's smoke test checks that no
-## listening port is left on the machine afterwards, which a test on another worker could break (and
-## `cdk deploy` in tests/local/test_cdk_cli.py was seen to leave `live` on the old version under the load of
-## a parallel run; serial runs pass)
+## test-e2e: the end-to-end suites side by side, one pytest-xdist worker each (--dist loadgroup; every
+## test of a suite stays on its worker, in order: tests/conftest.py), after tests/local/test_cdk_cli.py on
+## its own: under the load of a parallel run, `cdk deploy` there was seen to leave `live` on the old
+## version (cause not found; serial runs pass). The local cloud's smoke test checks that no listening port
+## is left on the machine; the installed-wheel suite listens on none.
+CDK_CLI_TEST := tests/local/test_cdk_cli.py
 test-e2e: deps
-	$(PY) -m pytest $(E2E_SUITES)
+	$(PY) -m pytest $(CDK_CLI_TEST)
+	$(PY) -m pytest -n 2 --dist loadgroup --ignore=$(CDK_CLI_TEST) $(E2E_SUITES)
 
 ## lint: ruff, and mypy strict on the library and the stacks
 lint: deps

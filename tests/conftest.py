@@ -54,6 +54,20 @@ def _collect_garbage_less_often() -> None:
 _collect_garbage_less_often()
 
 
+#: The end-to-end suites (``make test-e2e``): each runs whole on one pytest-xdist worker (``--dist
+#: loadgroup``), so the two run side by side while each keeps its order and its one session-wide resource
+#: (the local cloud; the consumer venv).
+E2E_GROUPS = ("tests/local/", "tests/consumer/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each end-to-end test with its suite's xdist group (see ``E2E_GROUPS``)."""
+    for item in items:
+        group = next((g for g in E2E_GROUPS if item.nodeid.startswith(g)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group.strip("/").replace("/", "-")))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Everything imported for collection stays: keep it out of the collector's way (see above)."""
     if not os.environ.get("TEST_GC_DEFAULTS"):

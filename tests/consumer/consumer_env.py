@@ -188,4 +188,6 @@ def isolated_env() -> dict[str, str]:
     }
     env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1"
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    return env
+    # A user's own pytest run is not a worker of ours: under pytest-xdist (`make test-e2e`) the
+    # PYTEST_XDIST_* variables would make syrupy there skip its snapshot report.
+    return {name: value for name, value in env.items() if not name.startswith("PYTEST_")}
