@@ -54,18 +54,23 @@ def _collect_garbage_less_often() -> None:
 _collect_garbage_less_often()
 
 
-#: The end-to-end suites (``make test-e2e``): each runs whole on one pytest-xdist worker (``--dist
-#: loadgroup``), so the two run side by side while each keeps its order and its one session-wide resource
-#: (the local cloud; the consumer venv).
-E2E_GROUPS = ("tests/local/", "tests/consumer/")
+#: The end-to-end suites (``make test-e2e``) as pytest-xdist groups (``--dist loadgroup``): each group runs
+#: whole on one worker, in order, with its one session-wide resource (the local cloud; the consumer venv).
+#: The canary demo starts a local cloud of its own in a child process, so it is a group of its own: the
+#: worker that finishes its suite first takes it. First match wins.
+E2E_GROUPS = (
+    ("tests/local/test_canary.py", "canary"),
+    ("tests/local/", "local-cloud"),
+    ("tests/consumer/", "installed-wheel"),
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each end-to-end test with its suite's xdist group (see ``E2E_GROUPS``)."""
+    """Mark each end-to-end test with its xdist group (see ``E2E_GROUPS``)."""
     for item in items:
-        group = next((g for g in E2E_GROUPS if item.nodeid.startswith(g)), None)
+        group = next((name for prefix, name in E2E_GROUPS if item.nodeid.startswith(prefix)), None)
         if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group.strip("/").replace("/", "-")))
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
