@@ -68,8 +68,9 @@ test-fast: deps
 	HYPOTHESIS_EXAMPLES=$(FAST_HYPOTHESIS_EXAMPLES) $(FAST_SUITE)
 	node --test site/
 
-## test-e2e: the end-to-end suites side by side, one pytest-xdist worker each (--dist loadgroup; every
-## test of a suite stays on its worker, in order: tests/conftest.py), after tests/local/test_cdk_cli.py on
+## test-e2e: the end-to-end suites side by side on two pytest-xdist workers (--dist loadgroup; every test
+## of a group stays on one worker, in order; groups: the local cloud, the installed wheel, the canary demo:
+## tests/conftest.py), after tests/local/test_cdk_cli.py on
 ## its own: under the load of a parallel run, `cdk deploy` there was seen to leave `live` on the old
 ## version (cause not found; serial runs pass). The local cloud's smoke test checks that no listening port
 ## is left on the machine; the installed-wheel suite listens on none.
