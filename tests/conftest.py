@@ -37,6 +37,16 @@ def _share_one_botocore_loader() -> None:
 _share_one_botocore_loader()
 
 
+#: False with TEST_GC_DEFAULTS=1: Python's own garbage-collector settings, to compare (see below).
+GC_TUNED = not os.environ.get("TEST_GC_DEFAULTS")
+
+
+def _freeze_long_lived_objects() -> None:
+    """Move everything alive now out of the collector's scans (when ``GC_TUNED``)."""
+    if GC_TUNED:
+        gc.freeze()
+
+
 def _collect_garbage_less_often() -> None:
     """Let Python's cyclic garbage collector skip what lives for the whole session.
 
@@ -46,9 +56,8 @@ def _collect_garbage_less_often() -> None:
     generation the collector never scans; a larger first threshold makes collections rarer. Memory is
     not a concern on a 24 GiB machine; cycles created by tests are still collected.
     """
-    if os.environ.get("TEST_GC_DEFAULTS"):
-        return
-    gc.set_threshold(50_000, 20, 20)
+    if GC_TUNED:
+        gc.set_threshold(50_000, 20, 20)
 
 
 _collect_garbage_less_often()
@@ -75,8 +84,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Everything imported for collection stays: keep it out of the collector's way (see above)."""
-    if not os.environ.get("TEST_GC_DEFAULTS"):
-        gc.freeze()
+    _freeze_long_lived_objects()
 
 
 #: Key under which a pytest-xdist worker hands its least-privilege coverage to the controller.
@@ -123,8 +131,7 @@ def prod_app() -> SynthesizedApp:
 
 def _frozen(app: SynthesizedApp) -> SynthesizedApp:
     """The app lives until the session ends: keep it out of the garbage collector's scans."""
-    if not os.environ.get("TEST_GC_DEFAULTS"):
-        gc.freeze()
+    _freeze_long_lived_objects()
     return app
 
 
