@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
+from serverless_patterns.testing.admin_clients import admin_client
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -170,7 +170,7 @@ class EmulatedStack:
         return f"{self.stack_name}-{logical_id}"[:limit]
 
     def _create_table(self, logical_id: str, props: dict[str, Any]) -> None:
-        client = boto3.client("dynamodb", region_name=self.region)
+        client = admin_client("dynamodb", self.region)
         name = self._name(logical_id, props.get("TableName"))
         request: dict[str, Any] = {
             "TableName": name,
@@ -209,7 +209,7 @@ class EmulatedStack:
         self.physical[logical_id] = PhysicalResource(ref=name, attributes=attributes)
 
     def _create_queue(self, logical_id: str, props: dict[str, Any]) -> None:
-        client = boto3.client("sqs", region_name=self.region)
+        client = admin_client("sqs", self.region)
         fifo = bool(props.get("FifoQueue"))
         name = self._name(logical_id, props.get("QueueName"), limit=75)
         if fifo and not name.endswith(".fifo"):
@@ -247,7 +247,7 @@ class EmulatedStack:
         )
 
     def _create_stream(self, logical_id: str, props: dict[str, Any]) -> None:
-        client = boto3.client("kinesis", region_name=self.region)
+        client = admin_client("kinesis", self.region)
         name = self._name(logical_id, props.get("Name"))
         mode = props.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
         if mode == "ON_DEMAND":
@@ -261,7 +261,7 @@ class EmulatedStack:
         self.physical[logical_id] = PhysicalResource(ref=name, attributes={"Arn": arn})
 
     def _create_bucket(self, logical_id: str, props: dict[str, Any]) -> None:
-        client = boto3.client("s3", region_name=self.region)
+        client = admin_client("s3", self.region)
         name = self._name(logical_id, props.get("BucketName"), limit=63).lower()
         client.create_bucket(Bucket=name)
         if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
@@ -276,7 +276,7 @@ class EmulatedStack:
         )
 
     def _create_secret(self, logical_id: str, props: dict[str, Any]) -> None:
-        client = boto3.client("secretsmanager", region_name=self.region)
+        client = admin_client("secretsmanager", self.region)
         name = self._name(logical_id, props.get("Name"))
         secret_string = props.get("SecretString")
         request: dict[str, Any] = {"Name": name}

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import botocore.client  # type: ignore[import-untyped]
 import botocore.exceptions  # type: ignore[import-untyped]
+
+from serverless_patterns.testing.admin_clients import admin_client
 
 #: Actions the Lambda service itself performs with the function's role, never the handler code.
 SERVICE_ONLY_PREFIXES = ("logs:", "xray:")
@@ -248,7 +249,7 @@ def scoped_role_credentials(actions: Iterable[str], *, name_hint: str = "functio
     """
     global _role_counter
     _role_counter += 1
-    iam = boto3.client("iam", region_name="us-east-1")
+    iam = admin_client("iam", "us-east-1")
     role_name = f"test-{name_hint}-{_role_counter}"[:64]
     role = iam.create_role(
         RoleName=role_name,
@@ -277,7 +278,7 @@ def scoped_role_credentials(actions: Iterable[str], *, name_hint: str = "functio
                 }
             ),
         )
-    credentials = boto3.client("sts", region_name="us-east-1").assume_role(
+    credentials = admin_client("sts", "us-east-1").assume_role(
         RoleArn=role["Arn"], RoleSessionName=role_name
     )["Credentials"]
     return {
