@@ -16,14 +16,19 @@ def alarm_name(scope: IConstruct, what: str) -> str:
 
     The construct path is unique within a stack, so two instances of a pattern never share a name.
     """
-    return f"{Stack.of(scope).stack_name} {path_below_stack(scope)} {what}"
+    stack = Stack.of(scope)
+    return f"{stack.stack_name} {_path_below(scope, stack)} {what}"
 
 
 def path_below_stack(scope: IConstruct) -> str:
     """``scope``'s construct path below its stack (e.g. ``Orders/Handler``): unique within the stack."""
-    stack = Stack.of(scope)
-    path = scope.node.path
-    return path[len(stack.node.path) + 1 :] if path.startswith(stack.node.path + "/") else path
+    return _path_below(scope, Stack.of(scope))
+
+
+def _path_below(scope: IConstruct, stack: Stack) -> str:
+    # Each property read is a round trip to aws-cdk-lib's Node process: read each path once.
+    stack_path, path = stack.node.path, scope.node.path
+    return path[len(stack_path) + 1 :] if path.startswith(stack_path + "/") else path
 
 
 def physical_name(scope: IConstruct) -> str:
@@ -31,7 +36,8 @@ def physical_name(scope: IConstruct) -> str:
     name of a resource whose metrics alarms select by name (a REST API's ``ApiName``). Stack names are
     unique per account and region and construct paths per stack, so two instances of a pattern (in one
     stack, or under two parents) never watch each other's metrics."""
-    return f"{Stack.of(scope).stack_name}-{path_below_stack(scope)}"
+    stack = Stack.of(scope)
+    return f"{stack.stack_name}-{_path_below(scope, stack)}"
 
 
 def alarm_on_any(
