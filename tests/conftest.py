@@ -120,7 +120,7 @@ class E2EGroupScheduling(LoadGroupScheduling):  # type: ignore[misc]  # xdist sh
         return group if group is not None else str(super()._split_scope(nodeid))
 
 
-@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown (and never called) without pytest-xdist
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook (xdist is in requirements-dev.txt)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadGroupScheduling | None:
     """``--dist loadgroup`` (``make test-e2e``) schedules by ``E2E_GROUPS``; other modes are xdist's own."""
     if config.getoption("dist") != "loadgroup":
