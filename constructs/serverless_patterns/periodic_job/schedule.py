@@ -6,6 +6,7 @@ Pure functions, unit-tested without synthesizing. Unresolved tokens pass through
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zoneinfo
@@ -153,6 +154,12 @@ def _cron_interval(fields: list[str]) -> int:
     return DAY
 
 
+@functools.cache
+def _iana_time_zones() -> frozenset[str]:
+    """The IANA time zone names this Python knows (``zoneinfo`` reads the tz database folder each call)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def check_time_zone(name: str, time_zone: str) -> None:
     """Raise unless ``time_zone`` is an IANA time zone name (e.g. ``Europe/Berlin``).
 
@@ -161,7 +168,7 @@ def check_time_zone(name: str, time_zone: str) -> None:
     """
     if is_token(time_zone):
         return
-    if time_zone not in zoneinfo.available_timezones():
+    if time_zone not in _iana_time_zones():
         raise ValueError(
             f"{name} must be an IANA time zone such as 'UTC' or 'Europe/Berlin', got {time_zone!r}"
         )
