@@ -128,8 +128,10 @@ def _purge_modules_from(folder: Path) -> None:
     """Forget every module imported from ``folder`` (a resolved path: the sys.path entry they came from)."""
     prefix = str(folder) + os.sep
     for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and file.startswith(prefix):
+        # from the module's namespace: getattr would call a lazy module's __getattr__ (aws_cdk's modules
+        # import a submodule there) for every module without a file, thousands per call
+        file = getattr(module, "__dict__", {}).get("__file__")
+        if isinstance(file, str) and file.startswith(prefix):
             del sys.modules[name]
 
 
