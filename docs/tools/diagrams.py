@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import importlib.util
 import json
 import re
 import subprocess
@@ -27,7 +26,10 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.harness.synth import SynthesizedExample
 
 REPO = Path(__file__).resolve().parents[2]
 OUT_DIR = REPO / "docs" / "diagrams"
@@ -655,24 +657,10 @@ def reference_dots(inputs: list[StackInput]) -> dict[str, str]:
     }
 
 
-def example_inputs(path: Path) -> list[StackInput]:
-    """Synthesize the example file at ``path`` (its ``add_stacks``) and return its stacks as inputs."""
-    from aws_cdk import Stack
-
-    from tests.harness.synth import new_app
-
-    spec = importlib.util.spec_from_file_location(f"examples.{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    app = new_app()
-    module.add_stacks(app)
-    assembly = app.synth()
-    stacks = [c for c in app.node.children if isinstance(c, Stack)]
-    return [
-        StackInput(s.node.id, assembly.get_stack_by_name(s.stack_name).template, construct_paths(s))
-        for s in stacks
-    ]
+def example_inputs(example: SynthesizedExample) -> list[StackInput]:
+    """An example app's stacks (``tests.harness.synth.synthesize_example``) as inputs."""
+    stacks = example.stacks.items()
+    return [StackInput(name, example.templates[name], construct_paths(stack)) for name, stack in stacks]
 
 
 def example_dot(path: Path, inputs: list[StackInput]) -> tuple[str, str]:
@@ -680,20 +668,15 @@ def example_dot(path: Path, inputs: list[StackInput]) -> tuple[str, str]:
     return f"example-{path.stem}", to_dot(build(f"examples/{path.name}", inputs, inputs))
 
 
-def example_apps() -> list[Path]:
-    """The example apps (``examples/*.py`` with ``add_stacks``), not the user's test file ``test_*.py``."""
-    return [path for path in sorted((REPO / "examples").glob("*.py")) if not path.name.startswith("test_")]
-
-
 def all_dots() -> dict[str, str]:
     """Every diagram's DOT: the reference stacks (stage prod: with its keys; dev is the same wiring without
     them) and every example."""
-    from tests.harness.synth import synthesize
+    from tests.harness.synth import example_apps, synthesize, synthesize_example
 
     prod = synthesize("prod")
     dots = reference_dots(reference_inputs(prod.stacks, prod.templates))
     for path in example_apps():
-        name, dot = example_dot(path, example_inputs(path))
+        name, dot = example_dot(path, example_inputs(synthesize_example(path)))
         dots[name] = dot
     return dots
 

@@ -39,7 +39,7 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        # As tests/harness/synth.py does, set before aws_cdk is first imported: cfn-lint checks
+        # As tests/harness/cdk_environment.py does, set before aws_cdk is first imported: cfn-lint checks
         # templates in the tests, and jsii's Node banners would only clutter the output.
         "CDK_VALIDATION": "false",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",

@@ -10,25 +10,29 @@ cfn-lint checks every template in ``tests/compliance`` instead.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("CDK_VALIDATION", "false")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+import tests.harness.cdk_environment  # noqa: F401  # first: before aws_cdk starts its Node process
 
-from aws_cdk import App, Stack
+# isort: split
+from aws_cdk import App, Stack, Validations
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from stacks.reference_app import add_reference_stacks
+from app import build_app
+from stacks.reference_app import STACK_NAMES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
+#: The README's examples: apps with ``add_stacks(app)``, and the user's test file (``test_*.py``).
+EXAMPLES_DIR = REPO_ROOT / "examples"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -37,13 +41,19 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
+def app_options(**context: Any) -> dict[str, Any]:
+    """``App`` keyword arguments as ``cdk synth`` would give them (cdk.json's context plus ``context``),
+    writing to a temporary folder."""
+    return {
+        "outdir": tempfile.mkdtemp(prefix="cdk-test-"),
+        "context": {**cdk_json_context(), **context},
+        "analytics_reporting": False,
+    }
+
+
 def new_app(**context: Any) -> App:
     """An App configured like ``cdk synth`` would configure it, writing to a temporary folder."""
-    return App(
-        outdir=tempfile.mkdtemp(prefix="cdk-test-"),
-        context={**cdk_json_context(), **context},
-        analytics_reporting=False,
-    )
+    return App(**app_options(**context))
 
 
 @dataclass
@@ -65,13 +75,58 @@ def short_name(stack: Stack) -> str:
     return stack.stack_name.split("-", 2)[-1]
 
 
+def _reference_order(stack: Stack) -> int:
+    """A stack's place in ``STACK_NAMES`` (``add_reference_stacks``' order); an unknown stack goes last."""
+    name = short_name(stack)
+    return STACK_NAMES.index(name) if name in STACK_NAMES else len(STACK_NAMES)
+
+
 def synthesize(stage: str) -> SynthesizedApp:
-    """Build and synthesize every reference stack of ``stage`` once."""
-    app = new_app(stage=stage)
-    stacks = add_reference_stacks(app, stage)
+    """Build and synthesize every reference stack of ``stage`` once, as ``cdk synth`` does (``app.py``).
+
+    The App is ``app.build_app``'s, so its cdk-nag validation plugins run: any unacknowledged finding
+    raises here, and the session's apps are exactly what ``cdk synth`` checks.
+    """
+    app = build_app(**app_options(stage=stage))
     assembly = app.synth()
-    by_name = {short_name(stack): stack for stack in stacks}
+    stacks = [child for child in app.node.children if isinstance(child, Stack)]
+    by_name = {short_name(stack): stack for stack in sorted(stacks, key=_reference_order)}
     templates = {
         name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in by_name.items()
     }
     return SynthesizedApp(stage=stage, app=app, stacks=by_name, templates=templates)
+
+
+def example_apps() -> list[Path]:
+    """The example apps (``examples/*.py`` with ``add_stacks``), not the user's test file ``test_*.py``."""
+    return [path for path in sorted(EXAMPLES_DIR.glob("*.py")) if not path.name.startswith("test_")]
+
+
+@dataclass
+class SynthesizedExample:
+    """One example app, synthesized: the App, its stacks by construct id, and their templates."""
+
+    app: App
+    stacks: dict[str, Stack]
+    templates: dict[str, dict[str, Any]]
+
+
+@functools.cache
+def synthesize_example(path: Path) -> SynthesizedExample:
+    """Synthesize the example app at ``path`` as a user's app would run it, once per test process.
+
+    cdk.json's feature flags, and cdk-nag's AwsSolutions and Serverless packs as validation plugins: any
+    unacknowledged finding raises (and is raised again on the next call; only a clean synth is kept).
+    test_examples checks that each synthesizes; test_diagrams draws them.
+    """
+    spec = importlib.util.spec_from_file_location(f"examples.{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = new_app()
+    module.add_stacks(app)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    assembly = app.synth()
+    stacks = {child.node.id: child for child in app.node.children if isinstance(child, Stack)}
+    templates = {name: assembly.get_stack_by_name(s.stack_name).template for name, s in stacks.items()}
+    return SynthesizedExample(app=app, stacks=stacks, templates=templates)

@@ -12,12 +12,8 @@ from pathlib import Path
 import pytest
 
 from docs.tools import diagrams
-from tests.harness.synth import REPO_ROOT, SynthesizedApp
+from tests.harness.synth import SynthesizedApp, example_apps, synthesize_example
 
-#: The example apps; examples/test_*.py is the user's test file, not an app.
-EXAMPLES = [
-    path for path in sorted((REPO_ROOT / "examples").glob("*.py")) if not path.stem.startswith("test_")
-]
 STALE = "docs/diagrams/{}.svg is stale: run `make diagrams` and commit the result"
 
 
@@ -28,7 +24,13 @@ def reference_dots(prod_app: SynthesizedApp) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def example_dots() -> dict[str, str]:
-    return dict(diagrams.example_dot(path, diagrams.example_inputs(path)) for path in EXAMPLES)
+    return {
+        name: dot
+        for name, dot in (
+            diagrams.example_dot(path, diagrams.example_inputs(synthesize_example(path)))
+            for path in example_apps()
+        )
+    }
 
 
 def test_reference_diagrams_are_current(reference_dots: dict[str, str]) -> None:

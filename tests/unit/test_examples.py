@@ -7,39 +7,24 @@ word for word, in one of these files.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import textwrap
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from aws_cdk import Validations
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from tests.harness.synth import REPO_ROOT, new_app
+from tests.harness.synth import EXAMPLES_DIR, REPO_ROOT, example_apps, synthesize_example
 
 #: Every file under examples/: the apps, and the user's test file (examples/test_*.py) that tests/consumer
 #: runs against the installed kit. The README's blocks may come from any of them.
-EXAMPLE_FILES = sorted((REPO_ROOT / "examples").glob("*.py"))
-EXAMPLES = [path for path in EXAMPLE_FILES if not path.name.startswith("test_")]
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"examples.{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+EXAMPLE_FILES = sorted(EXAMPLES_DIR.glob("*.py"))
+EXAMPLES = example_apps()
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
 def test_example_synthesizes_without_cdk_nag_findings(path: Path) -> None:
-    app = new_app()
-    _load(path).add_stacks(app)
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    assembly = app.synth()  # raises on any unacknowledged finding
-    assert assembly.stacks
+    example = synthesize_example(path)  # raises on any unacknowledged finding
+    assert example.stacks and Path(example.app.outdir, "validation-report.json").is_file()
 
 
 def _python_blocks(markdown: str) -> list[str]:
