@@ -5,16 +5,23 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import tests.harness.cdk_environment  # noqa: F401  # first: before any test module imports aws_cdk
+
+# isort: split
 import botocore.session
 import pytest
 from botocore import hooks
 from botocore.loaders import Loader, create_loader
 from serverless_patterns.testing import coverage_report, export_coverage, merge_coverage
-from xdist.scheduler import LoadGroupScheduling
 
-from tests.harness.synth import SynthesizedApp, synthesize
+from tests.harness.scheduling import DurationRecord, LongestFirstScheduling, WorkUnits
+
+if TYPE_CHECKING:
+    # imported in the fixtures: importing aws-cdk-lib and the reference app costs 2.5 CPU-seconds, which the
+    # pytest-xdist controller (it runs no test) would spend while its workers start
+    from tests.harness.synth import SynthesizedApp
 
 
 def _share_one_botocore_loader() -> None:
@@ -90,42 +97,26 @@ def _collect_garbage_less_often() -> None:
 _collect_garbage_less_often()
 
 
-#: The end-to-end suites (``make test-e2e``) as pytest-xdist groups (``--dist loadgroup``): each group runs
-#: whole on one worker, in order, with its one session-wide resource (the local cloud; the consumer venv).
-#: The canary demo starts a local cloud of its own in a child process, so it is a group of its own: the
-#: worker that finishes its suite first takes it. First match wins.
-E2E_GROUPS = (
-    ("tests/local/test_canary.py", "canary"),
-    ("tests/local/", "local-cloud"),
-    ("tests/consumer/", "installed-wheel"),
-)
-
-
-def e2e_group(nodeid: str) -> str | None:
-    """The ``E2E_GROUPS`` group of a test, by its node id; None outside the end-to-end suites."""
-    return next((name for prefix, name in E2E_GROUPS if nodeid.startswith(prefix)), None)
-
-
-class E2EGroupScheduling(LoadGroupScheduling):  # type: ignore[misc]  # xdist ships no type hints
-    """pytest-xdist's ``loadgroup`` scheduling with ``E2E_GROUPS`` as the groups, read from node ids.
-
-    pytest-xdist 3.8 reads ``xdist_group`` marks into the node ids by setting ``item._nodeid``, which
-    pytest 9.2 no longer reads: the marks were silently ignored, every test was a group of its own, both
-    workers started a local cloud and the canary demo ran twice. The groups come from the tests' paths
-    instead, so no mark is needed; other tests keep loadgroup's own scoping.
-    """
-
-    def _split_scope(self, nodeid: str) -> str:
-        group = e2e_group(nodeid)
-        return group if group is not None else str(super()._split_scope(nodeid))
+#: The dist modes whose scheduling is ``LongestFirstScheduling`` (tests/harness/scheduling.py).
+SCHEDULED_MODES = ("loadfile", "loadgroup")
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook (xdist is in requirements-dev.txt)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadGroupScheduling | None:
-    """``--dist loadgroup`` (``make test-e2e``) schedules by ``E2E_GROUPS``; other modes are xdist's own."""
-    if config.getoption("dist") != "loadgroup":
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LongestFirstScheduling | None:
+    """``--dist loadfile`` (``make test-fast``) and ``--dist loadgroup`` (``make test-e2e``): whole files and
+    ``E2E_GROUPS``, longest first by the last run's durations; other modes are xdist's own."""
+    if config.getoption("dist") not in SCHEDULED_MODES:
         return None
-    return E2EGroupScheduling(config, log)
+    units = WorkUnits(config.rootpath)
+    return LongestFirstScheduling(config, log, units, DurationRecord(config.rootpath, units).read())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Outside pytest-xdist workers (the controller sees the workers' reports too): record how long each
+    work unit takes, for the next run's order."""
+    if not hasattr(config, "workerinput"):
+        record = DurationRecord(config.rootpath, WorkUnits(config.rootpath))
+        config.pluginmanager.register(record, "serverless_patterns_durations")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -166,12 +157,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def dev_app() -> SynthesizedApp:
     """Every reference stack, stage dev, synthesized once per test session."""
+    from tests.harness.synth import synthesize
+
     return _frozen(synthesize("dev"))
 
 
 @pytest.fixture(scope="session")
 def prod_app() -> SynthesizedApp:
     """Every reference stack, stage prod, synthesized once per test session."""
+    from tests.harness.synth import synthesize
+
     return _frozen(synthesize("prod"))
 
 
@@ -188,7 +183,7 @@ def visit_counter_app() -> SynthesizedApp:
 
     from stacks.stage_config import stage_config
     from tests.fixtures.visit_counter_stack import VisitCounterStack
-    from tests.harness.synth import new_app
+    from tests.harness.synth import SynthesizedApp, new_app
 
     app = new_app(stage="dev")
     stack: Stack = VisitCounterStack(app, "ServerlessPatterns-dev-VisitCounter", config=stage_config("dev"))
