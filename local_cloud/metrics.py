@@ -147,6 +147,19 @@ def iterator_age(function_name: str, qualifier: str | None, age_ms: float) -> No
     )
 
 
+def batch_iterator_age(function_arn: str, event: dict[str, Any]) -> None:
+    """Lambda's IteratorAge for a Kinesis batch delivered to ``function_arn`` now: the age of its last
+    record; other events publish nothing."""
+    records = event.get("Records") or []
+    if not records or records[-1].get("eventSource") != "aws:kinesis":
+        return
+    arrival = float(records[-1]["kinesis"].get("approximateArrivalTimestamp") or time.time())
+    parts = function_arn.split(":")
+    # moto stamps records in wall-clock time; an age is a duration, which runs ``scale`` times faster
+    age_ms = max(0.0, time.time() - arrival) * 1000 * CLOCK.scale
+    iterator_age(parts[6], parts[7] if len(parts) > 7 else None, age_ms)
+
+
 def api_request(api_name: str, stage: str, *, status: int, latency_ms: float, integration_ms: float) -> None:
     """The AWS/ApiGateway metrics of one request."""
     points: list[tuple[str, float, str, Mapping[str, str]]] = []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +25,6 @@ from moto.kinesis.models import kinesis_backends
 from moto.sqs.models import sqs_backends
 
 from local_cloud import metrics
-from local_cloud.clock import CLOCK
 from local_cloud.kinesis_mapping import KinesisMappingDriver
 from local_cloud.lambda_runtime import InvokeResult, LambdaRuntime
 from local_cloud.pipes import StreamToBusPipe, stack_pipes
@@ -191,7 +189,7 @@ class Triggers:
 
     def _invoker(self, function_arn: str) -> Callable[[dict[str, Any]], Any]:
         def invoke(event: dict[str, Any]) -> Any:
-            _publish_iterator_age(function_arn, event)
+            metrics.batch_iterator_age(function_arn, event)
             result = self._runtime.invoke(function_arn, event)  # through the alias: its routing applies
             if not result.ok:
                 raise FunctionError(str(result.error))
@@ -303,15 +301,3 @@ def _fill_placeholders(text: str, schedule: dict[str, Any], when: datetime) -> s
         .replace("<aws.scheduler.attempt-number>", "1")
         .replace("<aws.scheduler.schedule-arn>", str(schedule.get("Arn", "")))
     )
-
-
-def _publish_iterator_age(function_arn: str, event: dict[str, Any]) -> None:
-    """Lambda's IteratorAge for a Kinesis batch: the age of its last record when the batch is delivered."""
-    records = event.get("Records") or []
-    if not records or records[-1].get("eventSource") != "aws:kinesis":
-        return
-    arrival = float(records[-1]["kinesis"].get("approximateArrivalTimestamp") or time.time())
-    parts = function_arn.split(":")
-    # moto stamps records in wall-clock time; an age is a duration, which runs ``scale`` times faster
-    age_ms = max(0.0, time.time() - arrival) * 1000 * CLOCK.scale
-    metrics.iterator_age(parts[6], parts[7] if len(parts) > 7 else None, age_ms)

@@ -12,7 +12,6 @@ from moto.cloudwatch.models import cloudwatch_backends
 
 from local_cloud import metrics
 from local_cloud.settings import ACCOUNT_ID, REGION
-from local_cloud.triggers import _publish_iterator_age
 
 
 @pytest.fixture
@@ -61,9 +60,9 @@ def test_a_kinesis_batch_publishes_the_age_of_its_last_record(published: list[An
             {"eventSource": "aws:kinesis", "kinesis": {"approximateArrivalTimestamp": time.time() - 2}},
         ]
     }
-    _publish_iterator_age(f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:f:live", event)
+    metrics.batch_iterator_age(f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:f:live", event)
     ages = _points(published, "IteratorAge")
     assert [dims for _, dims in ages] == [{"FunctionName": "f"}, {"FunctionName": "f", "Resource": "f:live"}]
     assert all(1900 <= value <= 4000 for value, _ in ages)
-    _publish_iterator_age("arn:aws:lambda:x:1:function:f", {"Records": [{"eventSource": "aws:sqs"}]})
+    metrics.batch_iterator_age("arn:aws:lambda:x:1:function:f", {"Records": [{"eventSource": "aws:sqs"}]})
     assert len(_points(published, "IteratorAge")) == 2  # not a stream: no iterator age
