@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local_cloud.cfn_fixes import dependencies, in_dependency_order
+from local_cloud.update_order import dependencies, in_dependency_order
 
 # The orders stack's shape: the alias (before the hook in template order) names the hook in its
 # UpdatePolicy; the hook's environment names the new version, which names the function.
