@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,33 @@ def _share_one_event_alias_cache() -> None:
 
 
 _share_one_event_alias_cache()
+
+
+def _remember_which_handlers_take_kwargs() -> None:
+    """Inspect each botocore event handler's signature once per process, not at every registration.
+
+    botocore checks that a handler takes ``**kwargs`` each time it is registered: ``inspect`` reads the
+    signature of ~130 default handlers per session and more per client, a thousand sessions and clients
+    per run (over a CPU-second). The answer depends only on the function (a bound method's is its
+    function's), so it is kept per function, weakly: a handler made per client does not outlive it.
+    """
+    inspect_signature = hooks.accepts_kwargs
+    known: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+    def accepts_kwargs(handler: Any) -> bool:
+        function = getattr(handler, "__func__", handler)
+        try:
+            return known[function]
+        except KeyError:
+            known[function] = answer = bool(inspect_signature(handler))
+            return answer
+        except TypeError:  # not weakly referenceable
+            return bool(inspect_signature(handler))
+
+    hooks.accepts_kwargs = accepts_kwargs  # type: ignore[attr-defined]
+
+
+_remember_which_handlers_take_kwargs()
 
 
 #: False with TEST_GC_DEFAULTS=1: Python's own garbage-collector settings, to compare (see below).
