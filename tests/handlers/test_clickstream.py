@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import boto3
 import moto.dynamodb.models
 import pytest
 from moto import mock_aws
@@ -40,6 +39,7 @@ from serverless_patterns.testing import (
 from serverless_patterns.testing.moto_patches import TRANSACTION_ITEM_ACTIONS, CopyOncePerCall
 
 from local_cloud.kinesis_mapping import KinesisMappingDriver, mapping_for_function
+from tests.handlers.kept_clients import aws_client
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "clickstream"
@@ -64,7 +64,7 @@ class Pipeline:
         return KinesisMappingDriver(self.stack, self.mapping_id, invoke, **kwargs).run()
 
     def views(self) -> dict[tuple[str, str], int]:
-        items = boto3.client("dynamodb").scan(TableName=self.table)["Items"]
+        items = aws_client("dynamodb").scan(TableName=self.table)["Items"]
         return {
             (item["page"]["S"], item["minute"]["S"]): int(item["views"]["N"])
             for item in items
@@ -72,13 +72,13 @@ class Pipeline:
         }
 
     def counted_event_ids(self) -> set[str]:
-        items = boto3.client("dynamodb").scan(TableName=self.table)["Items"]
+        items = aws_client("dynamodb").scan(TableName=self.table)["Items"]
         return {
             item["pk"]["S"].removeprefix("RECORD#") for item in items if item["pk"]["S"].startswith("RECORD#")
         }
 
     def parked(self) -> list[ParkedBatch]:
-        sqs = boto3.client("sqs")
+        sqs = aws_client("sqs")
         bodies = []
         while True:
             messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
@@ -90,7 +90,7 @@ class Pipeline:
         return [ParkedBatch.from_message_body(body) for body in bodies]
 
     def queue_depth(self) -> int:
-        attributes = boto3.client("sqs").get_queue_attributes(
+        attributes = aws_client("sqs").get_queue_attributes(
             QueueUrl=self.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
@@ -134,7 +134,7 @@ MALFORMED = [
 
 def put(stream: str, datas: list[bytes]) -> list[str]:
     """Put records (partition key per record) and return their event ids, in stream order."""
-    kinesis = boto3.client("kinesis")
+    kinesis = aws_client("kinesis")
     ids = []
     for start in range(0, len(datas), 500):
         chunk = datas[start : start + 500]
@@ -176,7 +176,7 @@ def test_good_records_count_once_and_malformed_ones_are_parked(pipeline: Pipelin
     in_ranges = {
         f"{batch.shard_id}:{record['SequenceNumber']}"
         for batch in parked
-        for record in read_parked_records(boto3.client("kinesis"), batch)
+        for record in read_parked_records(aws_client("kinesis"), batch)
     }
     assert in_ranges - pipeline.counted_event_ids() == malformed_ids
     assert all(batch.condition == "RetryAttemptsExhausted" for batch in parked)
@@ -331,8 +331,8 @@ def test_redrive_with_the_fixed_handler_recovers_every_parked_record(pipeline: P
 
     with function_under_test(pipeline.stack, pipeline.function_id, CODE, actions=pipeline.granted()) as fixed:
         result = redrive(
-            sqs=boto3.client("sqs"),
-            kinesis=boto3.client("kinesis"),
+            sqs=aws_client("sqs"),
+            kinesis=aws_client("kinesis"),
             queue_url=pipeline.queue_url,
             invoke=fixed.invoke,
             region="us-east-1",
@@ -342,8 +342,8 @@ def test_redrive_with_the_fixed_handler_recovers_every_parked_record(pipeline: P
         # A second run finds nothing; replaying the same records again would count nothing twice.
         assert (
             redrive(
-                sqs=boto3.client("sqs"),
-                kinesis=boto3.client("kinesis"),
+                sqs=aws_client("sqs"),
+                kinesis=aws_client("kinesis"),
                 queue_url=pipeline.queue_url,
                 invoke=fixed.invoke,
                 region="us-east-1",
@@ -363,8 +363,8 @@ def test_redrive_keeps_what_still_fails_and_counts_nothing_twice(pipeline: Pipel
         assert pipeline.views() == {("/pricing", "2026-11-05T10:15Z"): 10}
         depth = pipeline.queue_depth()
         result = redrive(
-            sqs=boto3.client("sqs"),
-            kinesis=boto3.client("kinesis"),
+            sqs=aws_client("sqs"),
+            kinesis=aws_client("kinesis"),
             queue_url=pipeline.queue_url,
             invoke=function.invoke,
             region="us-east-1",
@@ -403,7 +403,7 @@ def test_throughput_of_an_in_process_run(pipeline: Pipeline) -> None:
     in_ranges = {
         f"{batch.shard_id}:{record['SequenceNumber']}"
         for batch in parked
-        for record in read_parked_records(boto3.client("kinesis"), batch)
+        for record in read_parked_records(aws_client("kinesis"), batch)
     }
     assert in_ranges - pipeline.counted_event_ids() == malformed_ids
     # Batched writes: far fewer transactions than records, each within DynamoDB's 100-item limit.
@@ -479,7 +479,7 @@ def test_chunks_hold_at_most_100_writes_on_distinct_keys(logic: ModuleType) -> N
 
 
 def scan_views(table: str) -> tuple[dict[tuple[str, str], int], set[str]]:
-    items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    items = aws_client("dynamodb").scan(TableName=table)["Items"]
     views = {(i["page"]["S"], i["minute"]["S"]): int(i["views"]["N"]) for i in items if "views" in i}
     markers = {i["pk"]["S"].removeprefix("RECORD#") for i in items if i["pk"]["S"].startswith("RECORD#")}
     return views, markers
@@ -488,7 +488,7 @@ def scan_views(table: str) -> tuple[dict[tuple[str, str], int], set[str]]:
 def test_a_redelivered_batch_drops_exactly_the_counted_records_and_writes_the_rest(
     pipeline: Pipeline, logic: ModuleType
 ) -> None:
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = aws_client("dynamodb")
     batch = views_of(logic, [(i % 4, i % 5) for i in range(60)])
     first = logic.count_batch(dynamodb, pipeline.table, batch[1::2], expires_at=2_000_000_000)
     assert first.counted == [rid for rid, _ in batch[1::2]] and first.transactions == 1
@@ -510,7 +510,7 @@ def test_a_redelivered_batch_drops_exactly_the_counted_records_and_writes_the_re
 def test_any_other_cancellation_writes_nothing_and_fails_the_rest_of_the_batch(
     pipeline: Pipeline, logic: ModuleType
 ) -> None:
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = aws_client("dynamodb")
     batch = views_of(logic, [(i % 4, i % 60) for i in range(120)])  # 3 chunks of at most 50 records
     logic.count_batch(dynamodb, pipeline.table, batch[:1], expires_at=2_000_000_000)
     before = scan_views(pipeline.table)
@@ -572,7 +572,7 @@ def test_handler_reports_records_whose_write_failed_and_counts_them_on_retry(pip
 def test_the_moto_patch_copies_a_table_once_per_transaction_and_still_rolls_back(
     pipeline: Pipeline, logic: ModuleType
 ) -> None:
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = aws_client("dynamodb")
     batch = views_of(logic, [(0, 0)] * 99)
     logic.count_batch(dynamodb, pipeline.table, batch, expires_at=2_000_000_000)
     assert (pipeline.moto_patch.table_copies, pipeline.moto_patch.table_copies_saved) == (1, 99)
@@ -593,7 +593,7 @@ def test_the_moto_patch_changes_no_outcome(dev_app: SynthesizedApp, logic: Modul
         with mock_aws():
             stack = EmulatedStack(dev_app.templates["Clickstream"])
             table = stack.ref(logical_id(processor.table))
-            dynamodb = boto3.client("dynamodb")
+            dynamodb = aws_client("dynamodb")
             with single_table_snapshot() if patched else contextlib.nullcontext():
                 outcomes = [
                     logic.count_batch(dynamodb, table, records, expires_at=2_000_000_000)

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,6 +28,7 @@ from serverless_patterns.testing import LocalFunction, function_under_test
 from local_cloud.kinesis_mapping import DriverReport, KinesisMappingDriver
 from tests.handlers import test_clickstream as clickstream_tests
 from tests.handlers.hostile_input import DEEP_JSON, EXAMPLES, JSON_VALUES, PROPERTY
+from tests.handlers.kept_clients import aws_client
 
 # The fixtures of the clickstream handler tests: the emulated stack with its stream, table and queue.
 pipeline = clickstream_tests.pipeline
@@ -150,7 +150,7 @@ def table_state(table: str) -> tuple[dict[tuple[str, str], int], set[str]]:
     """The views per (page, minute), and the ids of the records counted, from the whole table."""
     views: dict[tuple[str, str], int] = {}
     counted: set[str] = set()
-    for page in boto3.client("dynamodb").get_paginator("scan").paginate(TableName=table):
+    for page in aws_client("dynamodb").get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
             if "views" in item:
                 views[(item["page"]["S"], item["minute"]["S"])] = int(item["views"]["N"])

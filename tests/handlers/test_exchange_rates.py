@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 import botocore.client
 import pytest
 from moto import mock_aws
@@ -23,6 +22,7 @@ from serverless_patterns.testing import (
     logical_id,
 )
 
+from tests.handlers.kept_clients import aws_client, dynamodb_table
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "exchange_rates"
@@ -107,13 +107,11 @@ class Job:
     secret_arn: str
 
     def items(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = boto3.resource("dynamodb").Table(self.table).scan()["Items"]
+        items: list[dict[str, Any]] = dynamodb_table(self.table).scan()["Items"]
         return sorted(items, key=lambda item: (item["pair"], item["hour"]))
 
     def idempotency_records(self) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = (
-            boto3.resource("dynamodb").Table(self.idempotency_table).scan()["Items"]
-        )
+        records: list[dict[str, Any]] = dynamodb_table(self.idempotency_table).scan()["Items"]
         return records
 
 
@@ -124,7 +122,7 @@ def job(dev_app: SynthesizedApp) -> Iterator[Job]:
     with mock_aws():
         emulated = EmulatedStack(dev_app.templates["ExchangeRatesJob"])
         secret_arn = emulated.ref(logical_id(stack.api_key))  # type: ignore[attr-defined]
-        boto3.client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=API_KEY)
+        aws_client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=API_KEY)
         yield Job(
             stack=emulated,
             function_id=logical_id(construct.function.function),
@@ -264,7 +262,7 @@ def test_a_rejected_key_fails_the_run_and_is_read_again_next_time(job: Job, api:
         api.answer({"message": "invalid key"}, status=401)
         with pytest.raises(Exception, match="rejected the API key"):
             function.invoke(run_event())
-        boto3.client("secretsmanager").put_secret_value(SecretId=job.secret_arn, SecretString="rotated-key")
+        aws_client("secretsmanager").put_secret_value(SecretId=job.secret_arn, SecretString="rotated-key")
         api.answer(RATES)
         function.invoke(run_event(attempt="2"))
     assert [request["x-api-key"] for request in api.requests] == [API_KEY, "rotated-key"]

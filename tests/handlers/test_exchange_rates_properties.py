@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from serverless_patterns.testing import LocalFunction
 
 from tests.handlers import test_exchange_rates as rates_tests
 from tests.handlers.hostile_input import DEEP_JSON, JSON_VALUES, PROPERTY
+from tests.handlers.kept_clients import aws_client, dynamodb_table
 
 # The fixtures of the job's handler tests: the emulated stack, and the stand-in API.
 job = rates_tests.job
@@ -106,13 +106,13 @@ class Runs:
     def count(self) -> int:
         """Items in the rates table (a count, without reading them)."""
         pages = (
-            boto3.client("dynamodb").get_paginator("scan").paginate(TableName=self.job.table, Select="COUNT")
+            aws_client("dynamodb").get_paginator("scan").paginate(TableName=self.job.table, Select="COUNT")
         )
         return sum(page["Count"] for page in pages)
 
     def pairs(self, hour: str, quotes: Iterable[str]) -> list[dict[str, Any]]:
         """The items of EUR/<quote> for ``hour`` that exist."""
-        table = boto3.resource("dynamodb").Table(self.job.table)
+        table = dynamodb_table(self.job.table)
         return [
             item
             for quote in quotes

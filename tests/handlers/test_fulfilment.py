@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from aws_cdk import Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -37,6 +36,7 @@ from serverless_patterns.testing import (
 from local_cloud.kinesis_mapping import mapping_for_function
 from local_cloud.pipes import StreamToBusPipe
 from local_cloud.queue_mapping import SqsMappingDriver, install_message_move_tasks
+from tests.handlers.kept_clients import aws_client, dynamodb_table
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp, new_app
 
 CODE = LAMBDA_SRC / "fulfilment"
@@ -82,7 +82,7 @@ class _WithImports:
 
 def deploy_bus_and_rules(stack: EmulatedStack) -> None:
     """Create the template's event buses and rules (with their targets) in moto."""
-    events = boto3.client("events")
+    events = aws_client("events")
     for lid in stack.of_type("AWS::Events::EventBus"):
         name = str(stack.resolve(stack.resources[lid]["Properties"]["Name"]))
         arn = events.create_event_bus(Name=name)["EventBusArn"]
@@ -121,14 +121,14 @@ class Fulfilment:
 
     def send(self, body: Any, **kwargs: Any) -> None:
         text = body if isinstance(body, str) else json.dumps(body)
-        boto3.client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=text, **kwargs)
+        aws_client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=text, **kwargs)
 
     def recorded(self) -> dict[str, dict[str, Any]]:
-        items = boto3.resource("dynamodb").Table(self.table).scan()["Items"]
+        items = dynamodb_table(self.table).scan()["Items"]
         return {item["order_id"]: item for item in items}
 
     def parked(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs")
+        sqs = aws_client("sqs")
         messages = sqs.receive_message(
             QueueUrl=self.dead_letter_url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=0
         ).get("Messages", [])
@@ -256,7 +256,7 @@ def test_an_order_placed_in_the_table_is_fulfilled_through_pipe_bus_and_queue(
         for pipe in pipes:
             pipe.start_at_latest()
         order_id = str(uuid.uuid4())
-        table = boto3.resource("dynamodb").Table(orders.ref(table_id))
+        table = dynamodb_table(orders.ref(table_id))
         item = {"id": order_id, "customer": "c-7", "status": "PENDING", "version": 1}
         table.put_item(
             Item={

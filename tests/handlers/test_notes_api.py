@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from serverless_patterns.testing import (
@@ -18,6 +17,7 @@ from serverless_patterns.testing import (
     logical_id,
 )
 
+from tests.handlers.kept_clients import aws_client
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "notes_api"
@@ -99,7 +99,7 @@ def create(api: LocalFunction, user: str, title: str = "Groceries", text: str = 
 
 
 def stored_items(stack: EmulatedStack, table_id: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = boto3.client("dynamodb").scan(TableName=stack.ref(table_id))["Items"]
+    items: list[dict[str, Any]] = aws_client("dynamodb").scan(TableName=stack.ref(table_id))["Items"]
     return items
 
 

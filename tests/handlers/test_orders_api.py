@@ -9,7 +9,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import jsonschema
 import pytest
 from moto import mock_aws
@@ -25,6 +24,7 @@ from serverless_patterns.testing import (
 )
 
 from stacks.orders_api_stack import CREATE_ORDER_SCHEMA, SMOKE_TEST_EVENT, UPDATE_STATUS_SCHEMA
+from tests.handlers.kept_clients import dynamodb_table
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 CODE = LAMBDA_SRC / "orders_api"
@@ -57,9 +57,7 @@ class Environment:
     table_id: str
 
     def table_items(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = (
-            boto3.resource("dynamodb").Table(self.stack.ref(self.table_id)).scan()["Items"]
-        )
+        items: list[dict[str, Any]] = dynamodb_table(self.stack.ref(self.table_id)).scan()["Items"]
         return items
 
 

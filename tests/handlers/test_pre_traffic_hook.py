@@ -14,13 +14,13 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.stub import Stubber
 from moto import mock_aws
 from serverless_patterns.testing import EmulatedStack, function_under_test, logical_id
 
+from tests.handlers.kept_clients import aws_client
 from tests.harness.synth import LAMBDA_SRC, SynthesizedApp
 
 HOOK_CODE = LAMBDA_SRC / "pre_traffic_hook"
@@ -29,12 +29,12 @@ CODEDEPLOY_EVENT = {"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionI
 
 def _target_function() -> str:
     """A function in moto's Lambda (the 'new version' under test); returns its qualified ARN."""
-    iam = boto3.client("iam")
+    iam = aws_client("iam")
     role = iam.create_role(RoleName="target-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("handler.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
-    created = boto3.client("lambda").create_function(
+    created = aws_client("lambda").create_function(
         FunctionName="target",
         Runtime="python3.12",
         Role=role,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from serverless_patterns.testing import EmulatedStack, function_under_test, handler_actions, logical_id
 
+from tests.handlers.kept_clients import aws_client
 from tests.harness.synth import FIXTURES, SynthesizedApp
 
 CODE = FIXTURES / "visit_counter"
@@ -24,7 +24,7 @@ def emulated(visit_counter_app: SynthesizedApp) -> Iterator[tuple[EmulatedStack,
 
 
 def visits(emulated: EmulatedStack, table_id: str, page: str) -> Any:
-    item = boto3.client("dynamodb").get_item(TableName=emulated.ref(table_id), Key={"page": {"S": page}})
+    item = aws_client("dynamodb").get_item(TableName=emulated.ref(table_id), Key={"page": {"S": page}})
     return item.get("Item", {}).get("visits", {}).get("N")
 
 
@@ -46,7 +46,7 @@ def test_bad_page_is_a_400_and_writes_nothing(emulated: tuple[EmulatedStack, str
     with function_under_test(stack, function_id, CODE) as function:
         response = function.invoke({"page": "../etc/passwd"})
     assert response["statusCode"] == 400 and "'page' must match" in response["error"]
-    assert boto3.client("dynamodb").scan(TableName=stack.ref(table_id))["Count"] == 0
+    assert aws_client("dynamodb").scan(TableName=stack.ref(table_id))["Count"] == 0
 
 
 def test_without_its_grant_the_handler_is_denied(emulated: tuple[EmulatedStack, str, str]) -> None:
