@@ -125,12 +125,16 @@ def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def _purge_modules_from(folder: Path) -> None:
-    """Forget every module imported from ``folder`` (a resolved path: the sys.path entry they came from)."""
+    """Forget every module imported from ``folder`` (a resolved path: the sys.path entry they came from).
+
+    Only names whose top level is an entry of ``folder`` (``x.py``, ``pkg/``) can have come from it; the
+    others (thousands: aws-cdk-lib's, moto's) are skipped by name, without looking at the module.
+    """
     prefix = str(folder) + os.sep
-    for name, module in list(sys.modules.items()):
-        # from the module's namespace: getattr would call a lazy module's __getattr__ (aws_cdk's modules
-        # import a submodule there) for every module without a file, thousands per call
-        file = getattr(module, "__dict__", {}).get("__file__")
+    top_levels = {entry.name.split(".", 1)[0] for entry in folder.iterdir()}
+    for name in [name for name in sys.modules if name.partition(".")[0] in top_levels]:
+        # from the module's namespace: getattr would run a lazy module's __getattr__
+        file = getattr(sys.modules[name], "__dict__", {}).get("__file__")
         if isinstance(file, str) and file.startswith(prefix):
             del sys.modules[name]
 
