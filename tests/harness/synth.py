@@ -41,11 +41,16 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
+#: Every test App writes its cloud assembly (templates, asset copies: up to 23 MB) into a folder of its
+#: own under this one, which is removed when the process ends; a run writes several hundred.
+ASSEMBLIES = tempfile.TemporaryDirectory(prefix="cdk-test-")
+
+
 def app_options(**context: Any) -> dict[str, Any]:
     """``App`` keyword arguments as ``cdk synth`` would give them (cdk.json's context plus ``context``),
-    writing to a temporary folder."""
+    writing to a new folder under ``ASSEMBLIES``."""
     return {
-        "outdir": tempfile.mkdtemp(prefix="cdk-test-"),
+        "outdir": tempfile.mkdtemp(dir=ASSEMBLIES.name),
         "context": {**cdk_json_context(), **context},
         "analytics_reporting": False,
     }
