@@ -43,6 +43,10 @@ TEST_FAST_BUDGET_S = 60.0
 TEST_BUDGET_S = 480.0
 
 
+#: The bench's cloud assemblies, local-cloud state and caches: removed when the bench ends.
+SCRATCH = tempfile.TemporaryDirectory(prefix="bench-")
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -53,7 +57,7 @@ def synth_env(stage: str, *, builtin_validation: bool, checkout: Path = REPO) ->
     context = json.loads((checkout / "cdk.json").read_text())["context"] | {"stage": stage}
     env = os.environ | {
         "CDK_CONTEXT_JSON": json.dumps(context),
-        "CDK_OUTDIR": tempfile.mkdtemp(prefix="bench-"),
+        "CDK_OUTDIR": tempfile.mkdtemp(dir=SCRATCH.name),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
@@ -105,7 +109,7 @@ def local_cloud_numbers() -> None:
     from local_cloud.settings import REGION, Ports
     from tests.local import test_cdk_cli as cdk_cli
 
-    state = Path(tempfile.mkdtemp(prefix="bench-local-"))
+    state = Path(tempfile.mkdtemp(prefix="local-", dir=SCRATCH.name))
     started = time.perf_counter()
     with LocalCloud(state_dir=state, ports=Ports.from_base(0), log=lambda message: None) as cloud:
         print(f"local cloud ready (reference app, stage dev): {time.perf_counter() - started:.1f} s")
@@ -186,7 +190,7 @@ def main() -> None:
         return
     # The inner loop re-runs test-fast with the cache the previous run left (cfn-lint findings of unchanged
     # templates); CI starts from an empty one. Both are timed, in that order, then `make test`.
-    cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=SCRATCH.name))
     targets = (
         ("test-fast", "empty cache", TEST_FAST_BUDGET_S),
         ("test-fast", "cache of the run before", TEST_FAST_BUDGET_S),
