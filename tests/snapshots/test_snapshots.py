@@ -23,9 +23,13 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.mark.parametrize("stack", STACK_NAMES)
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_template_matches_snapshot(
-    stage: str, stack: str, request: pytest.FixtureRequest, snapshot_json: SnapshotAssertion
+    stage: str,
+    stack: str,
+    dev_app: SynthesizedApp,
+    prod_app: SynthesizedApp,
+    snapshot_json: SnapshotAssertion,
 ) -> None:
-    app: SynthesizedApp = request.getfixturevalue(f"{stage}_app")
+    app = {"dev": dev_app, "prod": prod_app}[stage]
     assert normalize_template(app.templates[stack]) == snapshot_json
 
 

@@ -110,9 +110,10 @@ def build_cases(app: SynthesizedApp) -> dict[str, DashboardCase]:
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
-def stage_cases(request: pytest.FixtureRequest) -> dict[str, DashboardCase]:
-    app: SynthesizedApp = request.getfixturevalue(f"{request.param}_app")
-    return build_cases(app)
+def stage_cases(
+    request: pytest.FixtureRequest, dev_app: SynthesizedApp, prod_app: SynthesizedApp
+) -> dict[str, DashboardCase]:
+    return build_cases({"dev": dev_app, "prod": prod_app}[request.param])
 
 
 @pytest.fixture(params=list(PATTERN_OF_STACK))

@@ -6,6 +6,7 @@ workers, each reporting the same collection) and look at which worker each test 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -140,6 +141,21 @@ def test_every_file_that_builds_the_prod_or_an_example_app_is_in_the_shared_unit
     for item in request.session.items:
         if {"prod_app", "any_app"} & set(getattr(item, "fixturenames", ())):
             assert units(item.nodeid) == SHARED_SYNTHS_UNIT, item.nodeid
+
+
+def test_no_test_file_asks_for_a_stage_app_by_a_computed_name() -> None:
+    """A stage app asked for by a name built at run time (``f"{stage}_app"`` given to ``getfixturevalue``)
+    is hidden from the scheduler (which reads the file) and from the test above (which reads the fixtures
+    a test declares): that file's worker would synthesize the prod stage a second time. Declare
+    ``dev_app`` and ``prod_app``, or take ``any_app``."""
+    tests = Path(__file__).resolve().parents[1]
+    computed = re.compile(r"getfixturevalue\(\s*f[\"'][^\"']*\}_app[\"']")
+    offenders = [
+        str(path.relative_to(tests))
+        for path in sorted(tests.rglob("test_*.py"))
+        if computed.search(path.read_text())
+    ]
+    assert offenders == []
 
 
 def test_a_run_records_seconds_per_unit_and_keeps_the_other_units(tmp_path: Path) -> None:
