@@ -141,7 +141,10 @@ def construct_paths(stack: Any) -> dict[str, str]:
     """
     from aws_cdk import Stage
 
-    outdir = Path(Stage.of(stack).outdir)
+    stage = Stage.of(stack)
+    if stage is None:
+        raise ValueError(f"{stack.node.path}: a stack outside any App has no cloud assembly to read")
+    outdir = Path(stage.outdir)
     artifact = json.loads((outdir / "manifest.json").read_text())["artifacts"][stack.artifact_id]
     metadata: dict[str, list[dict[str, Any]]] = dict(artifact.get("metadata", {}))
     if "additionalMetadataFile" in artifact:
