@@ -586,7 +586,7 @@ def test_the_moto_patch_copies_a_table_once_per_transaction_and_still_rolls_back
 def test_the_moto_patch_changes_no_outcome(dev_app: SynthesizedApp, logic: ModuleType) -> None:
     """The same calls with and without the patch leave the same outcomes and the same table."""
     processor = dev_app.stacks["Clickstream"].pipeline  # type: ignore[attr-defined]
-    batch = views_of(logic, [(i % 4, i % 9) for i in range(110)])  # two transactions of at most 100
+    batch = views_of(logic, [(i % 4, i % 9) for i in range(80)])  # two transactions of at most 100
     too_big = (batch[5][0], logic.PageView(page="/" + "x" * 410_000, minute="2026-11-05T10:00Z"))
     runs = []
     for patched in (False, True):
