@@ -58,15 +58,13 @@ FAST_SUITE = $(PY) -m pytest $(TEST_WORKERS) $(addprefix --ignore=,$(E2E_SUITES)
 ## budget, then the end-to-end suites
 test: deps
 	HYPOTHESIS_EXAMPLES=$(HYPOTHESIS_EXAMPLES) $(FAST_SUITE)
-	node --test site/
 	$(MAKE) --no-print-directory test-e2e
 
 ## test-fast: the inner loop: everything but the end-to-end suites, on both cores (assertions, snapshots,
-## cdk-nag, cfn-lint, handlers on moto, property tests with FAST_HYPOTHESIS_EXAMPLES examples each), and
-## the notes site's JavaScript tests (Node's built-in test runner)
+## cdk-nag, cfn-lint, handlers on moto, property tests with FAST_HYPOTHESIS_EXAMPLES examples each, and
+## the notes site's JavaScript tests through Node's built-in test runner: tests/unit/test_site_scripts.py)
 test-fast: deps
 	HYPOTHESIS_EXAMPLES=$(FAST_HYPOTHESIS_EXAMPLES) $(FAST_SUITE)
-	node --test site/
 
 ## test-e2e: the end-to-end suites side by side on two pytest-xdist workers (--dist loadgroup; every test
 ## of a group stays on one worker, in order; groups: the local cloud, the installed wheel, the canary demo:
