@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -16,19 +18,13 @@ def alarm_name(scope: IConstruct, what: str) -> str:
 
     The construct path is unique within a stack, so two instances of a pattern never share a name.
     """
-    stack = Stack.of(scope)
-    return f"{stack.stack_name} {_path_below(scope, stack)} {what}"
+    stack_name, below = stack_name_and_path_below(scope)
+    return f"{stack_name} {below} {what}"
 
 
 def path_below_stack(scope: IConstruct) -> str:
     """``scope``'s construct path below its stack (e.g. ``Orders/Handler``): unique within the stack."""
-    return _path_below(scope, Stack.of(scope))
-
-
-def _path_below(scope: IConstruct, stack: Stack) -> str:
-    # Each property read is a round trip to aws-cdk-lib's Node process: read each path once.
-    stack_path, path = stack.node.path, scope.node.path
-    return path[len(stack_path) + 1 :] if path.startswith(stack_path + "/") else path
+    return stack_name_and_path_below(scope)[1]
 
 
 def physical_name(scope: IConstruct) -> str:
@@ -36,8 +32,23 @@ def physical_name(scope: IConstruct) -> str:
     name of a resource whose metrics alarms select by name (a REST API's ``ApiName``). Stack names are
     unique per account and region and construct paths per stack, so two instances of a pattern (in one
     stack, or under two parents) never watch each other's metrics."""
+    stack_name, below = stack_name_and_path_below(scope)
+    return f"{stack_name}-{below}"
+
+
+#: A stack's name and construct path, which never change once it exists. Every read is a round trip to
+#: aws-cdk-lib's Node process, and they are read for every alarm, query folder and physical name.
+_NAME_AND_PATH_OF_STACK: weakref.WeakKeyDictionary[Stack, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def stack_name_and_path_below(scope: IConstruct) -> tuple[str, str]:
+    """The name of ``scope``'s stack and ``scope``'s construct path below that stack (``Orders/Handler``)."""
     stack = Stack.of(scope)
-    return f"{stack.stack_name}-{_path_below(scope, stack)}"
+    if stack not in _NAME_AND_PATH_OF_STACK:
+        _NAME_AND_PATH_OF_STACK[stack] = (stack.stack_name, stack.node.path)
+    stack_name, stack_path = _NAME_AND_PATH_OF_STACK[stack]
+    path = scope.node.path
+    return stack_name, path[len(stack_path) + 1 :] if path.startswith(stack_path + "/") else path
 
 
 def alarm_on_any(

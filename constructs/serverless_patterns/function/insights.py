@@ -6,10 +6,10 @@ memory size, maximum memory used and, on a cold start, the init duration.
 
 from __future__ import annotations
 
-from aws_cdk import Stack
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
+from serverless_patterns.core.alarms import stack_name_and_path_below
 
 #: Memory provisioned vs used, as the Lambda docs' "Determine the amount of overprovisioned memory" query.
 MEMORY_QUERY = """filter type = "platform.report"
@@ -30,9 +30,7 @@ COLD_START_QUERY = """filter type = "platform.report" and ispresent(record.metri
 
 def saved_queries(scope: Construct, log_group: logs.ILogGroup) -> list[logs.CfnQueryDefinition]:
     """The two queries on ``log_group``, filed in the console under ``<stack>/<construct path>/``."""
-    stack = Stack.of(scope)
-    below_stack = scope.node.path[len(stack.node.path) + 1 :]
-    folder = f"{stack.stack_name}/{below_stack}"
+    folder = "/".join(stack_name_and_path_below(scope))
     return [
         logs.CfnQueryDefinition(
             scope,

@@ -6,6 +6,7 @@ runtime, architecture, logging, tracing, the Powertools layer and the IAM role a
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,12 @@ POWERTOOLS_LAYER_ACCOUNTS_ELSEWHERE = {
 ASSET_EXCLUDES = ["__pycache__", "*.pyc", "tests", ".pytest_cache", "*.md"]
 
 
+#: The layer account per stack, decided by its first function: the region never changes, and a region-
+#: agnostic stack's choice at deploy time (``_account_by_region``) is about 20 round trips to aws-cdk-lib's
+#: Node process.
+_LAYER_ACCOUNT_OF_STACK: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
+
+
 def powertools_layer_arn(scope: Construct) -> str:
     """The public Powertools layer ARN for ``scope``'s stack: its partition and region, and the account
     Powertools publishes the layer from there.
@@ -58,8 +65,12 @@ def powertools_layer_arn(scope: Construct) -> str:
         ValueError: the stack's region has no published Powertools layer (the message names it).
     """
     stack = Stack.of(scope)
-    region = stack.region
-    account = _account_by_region(stack) if Token.is_unresolved(region) else _layer_account(region)
+    if stack not in _LAYER_ACCOUNT_OF_STACK:
+        region = stack.region
+        _LAYER_ACCOUNT_OF_STACK[stack] = (
+            _account_by_region(stack) if Token.is_unresolved(region) else _layer_account(region)
+        )
+    account = _LAYER_ACCOUNT_OF_STACK[stack]
     return (
         f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{account}:layer:"
         f"AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}"
